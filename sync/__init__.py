@@ -1,0 +1,1 @@
+"""What the desktop client and the sync server share (schema, clocks, merge), and the server."""
