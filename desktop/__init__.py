@@ -1,0 +1,1 @@
+"""Samverka desktop client."""
