@@ -16,7 +16,7 @@ from typing import Callable
 
 MAX_COUNTER = 99_999
 NODE_ID_MAX_LENGTH = 64
-_HLC_RE = re.compile(r"^(\d{13})-(\d{5})-([A-Za-z0-9_.:-]{1,64})$")
+_HLC_RE = re.compile(r"^([0-9]{13})-([0-9]{5})-([A-Za-z0-9_.:-]{1,64})\Z")
 
 
 class ClockError(ValueError):
