@@ -23,6 +23,10 @@ TEXT_MAX = 20_000
 POSITION_MAX = 200
 INT_MIN, INT_MAX = -(2**31), 2**31 - 1
 
+# Record ids of the demo region (resources/demo/region.json): uuid5(DEMO_NAMESPACE, key), so
+# that the desktop's offline demo and a server made by `samverka-server demo` agree on every id.
+DEMO_NAMESPACE = uuid.UUID("6d1f6f2a-4c1e-5b8e-9a59-5a6d7665726b")
+
 
 class FieldType(str, Enum):
     NAME = "name"  # short, name-like text: at most NAME_MAX characters

@@ -1,0 +1,35 @@
+"""The encrypted local database (SQLCipher under SQLAlchemy, Alembic migrations), its outbox and search."""
+
+from desktop.store.errors import (
+    AppendOnly,
+    DatabaseCorrupt,
+    InvalidInput,
+    NotFound,
+    RecordDeleted,
+    StoreClosed,
+    StoreError,
+    WrongKey,
+)
+from desktop.store.notify import ChangeSet
+from desktop.store.outbox import OutboxEntry
+from desktop.store.phones import format_phone, normalise_phone
+from desktop.store.search import BestChannel, SearchHit
+from desktop.store.store import Store
+
+__all__ = [
+    "AppendOnly",
+    "BestChannel",
+    "ChangeSet",
+    "DatabaseCorrupt",
+    "InvalidInput",
+    "NotFound",
+    "OutboxEntry",
+    "RecordDeleted",
+    "SearchHit",
+    "Store",
+    "StoreClosed",
+    "StoreError",
+    "WrongKey",
+    "format_phone",
+    "normalise_phone",
+]

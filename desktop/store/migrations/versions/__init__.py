@@ -1,0 +1,1 @@
+"""The revision scripts of the local database (static: history never changes)."""

@@ -1,0 +1,944 @@
+"""The Store: the encrypted local database's one entry point — records, outbox, pulled pages, meta, search.
+
+Threading: every public method may be called from any thread (the window calls them from a
+QThreadPool). One re-entrant lock serialises all access to the single SQLCipher connection
+(see connection.py for why one connection); each call is one short transaction. Change
+callbacks run after the commit, outside the lock.
+
+Every edit writes its row and its outbox entry (SYNC.md's Change: fields set, new clock, base
+clocks) in one transaction, together with the search documents it affects and the clock it
+used, so clocks never go backwards across restarts.
+"""
+
+from __future__ import annotations
+
+import builtins
+import logging
+import threading
+import uuid
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any, Callable, Iterator, Mapping, Sequence
+
+import sqlcipher3.dbapi2 as sqlcipher
+from alembic import command
+from sqlalchemy import exc as sa_exc
+
+from desktop.store import search as search_mod
+from desktop.store.connection import create_store_engine
+from desktop.store.errors import (
+    AppendOnly,
+    DatabaseCorrupt,
+    InvalidInput,
+    NotFound,
+    RecordDeleted,
+    StoreClosed,
+    StoreError,
+)
+from desktop.store.messages import language
+from desktop.store.migrations import make_config
+from desktop.store.notify import OUTBOX, Callback, ChangeSet, Subscribers
+from desktop.store.outbox import COLUMNS as OUTBOX_COLUMNS
+from desktop.store.outbox import INSERT_SQL as OUTBOX_INSERT
+from desktop.store.outbox import PENDING, REJECTED, OutboxEntry, dumps, loads
+from desktop.store.phones import normalise_phone
+from desktop.store.schema import column_name
+from desktop.store.search import SearchHit
+from sync.clock import Hlc, HybridClock, format_time, is_valid_hlc
+from sync.merge import incoming_wins
+from sync.records import (
+    APPEND_ONLY,
+    COLLECTIONS,
+    PHONE_CHANNEL_KINDS,
+    Collection,
+    FieldType,
+    InvalidChange,
+    validate_fields,
+)
+
+log = logging.getLogger(__name__)
+
+# Meta keys
+META_NODE_ID = "node_id"
+META_HLC_LAST = "hlc_last"
+META_CURSOR = "sync_cursor"
+META_SERVER_OFFSET = "server_offset_ms"
+META_DEMO = "demo"
+META_CREATED_AT = "created_at"
+META_SEARCH_VERSION = "search_index_version"
+
+_ORDER_BY = ("position", "name", "title", "at", "started_at")  # first that exists
+_CHUNK = 500
+_CORRUPTION_WORDS = ("malformed", "not a database", "corrupt", "disk image")
+
+
+def _now_ms_iso() -> str:
+    now = datetime.now(timezone.utc)
+    return format_time(int(now.timestamp() * 1000))
+
+
+@dataclass
+class _Tx:
+    """One write transaction in progress: the driver connection and what it touched."""
+
+    db: Any  # the sqlcipher3 connection
+    source: str
+    changed: dict[str, set[str]] = field(default_factory=dict)  # collection -> record ids
+    extra_docs: dict[str, set[str]] = field(default_factory=dict)  # documents to rebuild too
+    notify_collections: set[str] = field(default_factory=set)
+    rewritten_since_optimize: int | None = None  # set when the transaction touched the index
+
+    def touch(self, collection: str, record_id: str) -> None:
+        self.changed.setdefault(collection, set()).add(record_id)
+
+    def also_rebuild(self, collection: str, record_id: str | None) -> None:
+        if record_id:
+            self.extra_docs.setdefault(collection, set()).add(record_id)
+
+
+class Store:
+    """The local database. Make one with ``Store.open(path, key)``; close it with ``close()``."""
+
+    def __init__(self, path: Path, engine, clock_wall: Callable[[], int] | None) -> None:
+        self.path = path
+        self._engine = engine
+        self._lock = threading.RLock()
+        self._local = threading.local()
+        self._subscribers = Subscribers()
+        self._closed = False
+        self._clock_wall = clock_wall
+        self._clock: HybridClock | None = None
+        self._rewritten_since_optimize = 0  # search documents written since the index was merged
+
+    # ------------------------------------------------------------------ opening and closing
+
+    @classmethod
+    def open(
+        cls,
+        database_path: Path | str,
+        key: bytes,
+        *,
+        clock_wall: Callable[[], int] | None = None,
+    ) -> Store:
+        """Open (or create) the database at ``database_path`` with the vault's raw 32-byte key.
+
+        Applies pending migrations in one transaction. Raises WrongKey when the key does not
+        open the file, DatabaseCorrupt when the file is not a Samverka database or is damaged;
+        in both cases the file is left exactly as it was. ``clock_wall`` (ms since the epoch)
+        replaces the wall clock of the HLC, for tests.
+        """
+        path = Path(database_path).expanduser().resolve()
+        path.parent.mkdir(parents=True, exist_ok=True)
+        engine = create_store_engine(path, key)
+        store = cls(path, engine, clock_wall)
+        try:
+            store._prepare()
+        except BaseException:
+            engine.dispose()
+            raise
+        return store
+
+    def _prepare(self) -> None:
+        with self._lock:
+            conn = self._engine.connect()  # keys and verifies (WrongKey / DatabaseCorrupt)
+            try:
+                db = conn.connection.driver_connection
+                self._refuse_foreign_database(db)
+                try:
+                    conn.info["begin_sql"] = "BEGIN IMMEDIATE"
+                    with conn.begin():
+                        command.upgrade(make_config(conn), "head")
+                        self._init_meta(db)
+                        version = f"{search_mod.SEARCH_DOC_VERSION}/{language()}"
+                        if self._meta(db, META_SEARCH_VERSION) != version:
+                            search_mod.rebuild_all(db)
+                            self._put_meta(db, META_SEARCH_VERSION, version)
+                except (sqlcipher.DatabaseError, sa_exc.DatabaseError) as exc:
+                    if any(word in str(exc).lower() for word in _CORRUPTION_WORDS):
+                        raise DatabaseCorrupt(path=self.path, reason=str(exc)) from None
+                    raise
+            finally:
+                conn.close()
+
+    def _refuse_foreign_database(self, db) -> None:
+        """An encrypted database that opens with this key but is not ours is left alone."""
+        try:
+            names = {r[0] for r in db.execute("SELECT name FROM sqlite_master WHERE type='table'")}
+            if names and "alembic_version" not in names:
+                raise DatabaseCorrupt(path=self.path, reason="inte en Samverka-databas")
+            # A file cut short is caught by SQLite itself on the first read above (the header's
+            # page count exceeds the file). A full check reads and decrypts every page (~1.5 s
+            # at 100k records), so it is not run at every unlock: see check_integrity().
+        except sqlcipher.DatabaseError as exc:
+            raise DatabaseCorrupt(path=self.path, reason=str(exc)) from None
+
+    def _init_meta(self, db) -> None:
+        node = self._meta(db, META_NODE_ID)
+        if node is None:
+            node = str(uuid.uuid4())
+            self._put_meta(db, META_NODE_ID, node)
+            self._put_meta(db, META_CREATED_AT, _now_ms_iso())
+        kwargs: dict[str, Any] = {
+            "last": self._meta(db, META_HLC_LAST),
+            "offset_ms": int(self._meta(db, META_SERVER_OFFSET) or 0),
+        }
+        if self._clock_wall is not None:
+            kwargs["wall"] = self._clock_wall
+        self._clock = HybridClock(node, **kwargs)
+
+    def close(self) -> None:
+        """Close the database (checkpoints the WAL). Further calls raise StoreClosed."""
+        with self._lock:
+            if self._closed:
+                return
+            self._closed = True
+            self._engine.dispose()
+
+    def __enter__(self) -> Store:
+        return self
+
+    def __exit__(self, *exc_info) -> None:
+        self.close()
+
+    @property
+    def closed(self) -> bool:
+        return self._closed
+
+    # ------------------------------------------------------------------ transactions
+
+    @contextmanager
+    def _read(self) -> Iterator[Any]:
+        with self._lock:
+            if self._closed:
+                raise StoreClosed()
+            tx = getattr(self._local, "tx", None)
+            if tx is not None:
+                yield tx.db
+                return
+            conn = self._engine.connect()
+            try:
+                yield conn.connection.driver_connection
+            finally:
+                conn.close()
+
+    @contextmanager
+    def _write(self, source: str = "local") -> Iterator[_Tx]:
+        outer = getattr(self._local, "tx", None)
+        if outer is not None:  # inside batch(): one transaction for everything
+            yield outer
+            return
+        changes: ChangeSet | None = None
+        with self._lock:
+            if self._closed:
+                raise StoreClosed()
+            conn = self._engine.connect()
+            try:
+                conn.info["begin_sql"] = "BEGIN IMMEDIATE"
+                trans = conn.begin()
+                tx = _Tx(conn.connection.driver_connection, source)
+                self._local.tx = tx
+                clock_before = self._clock.last
+                try:
+                    yield tx
+                    self._finish(tx, clock_before)
+                    trans.commit()
+                    if tx.rewritten_since_optimize is not None:
+                        self._rewritten_since_optimize = tx.rewritten_since_optimize
+                except BaseException:
+                    trans.rollback()
+                    raise
+                finally:
+                    self._local.tx = None
+            finally:
+                conn.close()
+            record_ids = frozenset(rid for ids in tx.changed.values() for rid in ids)
+            collections = frozenset(tx.changed) | frozenset(tx.notify_collections)
+            if collections:
+                changes = ChangeSet(collections, record_ids, tx.source)  # type: ignore[arg-type]
+        if changes is not None:
+            self._subscribers.notify(changes)
+
+    def _finish(self, tx: _Tx, clock_before: str) -> None:
+        """Before commit: search documents in step, and the clock persisted with the edit."""
+        searched = {c: ids for c, ids in tx.changed.items() if c in search_mod.SEARCHED_COLLECTIONS}
+        if searched or tx.extra_docs:
+            docs = search_mod.dependent_docs(tx.db, searched)
+            for collection, ids in tx.extra_docs.items():
+                docs.setdefault(collection, set()).update(ids)
+            now = search_mod.rebuild_docs(tx.db, docs)
+            rewritten = self._rewritten_since_optimize + now
+            if search_mod.optimize_due(tx.db, now, rewritten):
+                search_mod.optimize(tx.db)
+                rewritten = 0
+            tx.rewritten_since_optimize = rewritten
+        if self._clock.last != clock_before:
+            self._put_meta(tx.db, META_HLC_LAST, self._clock.last)
+
+    @contextmanager
+    def batch(self, source: str = "local") -> Iterator[None]:
+        """Group several edits into one transaction and one notification::
+
+            with store.batch():
+                fid = store.create("functions", {...})
+                store.create("channels", {"function_id": fid, ...})
+
+        Other threads wait until the batch ends; if anything in it fails, nothing is kept.
+        """
+        with self._write(source):
+            yield
+
+    # ------------------------------------------------------------------ meta and clock
+
+    @staticmethod
+    def _meta(db, key: str, default: Any = None) -> Any:
+        row = db.execute("SELECT value FROM meta WHERE key = ?", (key,)).fetchone()
+        return default if row is None or row[0] is None else loads(row[0])
+
+    @staticmethod
+    def _put_meta(db, key: str, value: Any) -> None:
+        db.execute(
+            "INSERT INTO meta (key, value) VALUES (?, ?) "
+            "ON CONFLICT(key) DO UPDATE SET value = excluded.value",
+            (key, None if value is None else dumps(value)),
+        )
+
+    def get_meta(self, key: str, default: Any = None) -> Any:
+        """A value from the meta table (any JSON value), or ``default``."""
+        with self._read() as db:
+            return self._meta(db, key, default)
+
+    def set_meta(self, key: str, value: Any) -> None:
+        """Store a JSON-serialisable value under ``key`` (None clears it)."""
+        with self._write() as tx:
+            self._put_meta(tx.db, key, value)
+
+    @property
+    def node_id(self) -> str:
+        return self._clock.node
+
+    @property
+    def clock(self) -> HybridClock:
+        """The HLC (read-only use: ``clock.last``); edits and pulls advance it through the store."""
+        return self._clock
+
+    def set_node_id(self, device_id: str) -> None:
+        """After enrolment: make clocks with the device id, never going back from the last clock."""
+        with self._write() as tx:
+            last = Hlc.parse(self._clock.last)
+            clock = HybridClock(
+                device_id,
+                wall=self._clock._wall,
+                offset_ms=self._clock.offset_ms,
+                last=str(Hlc(last.wall_ms, last.counter, device_id)),
+            )
+            self._clock = clock
+            self._put_meta(tx.db, META_NODE_ID, device_id)
+            self._put_meta(tx.db, META_HLC_LAST, clock.last)
+
+    def observe_server_time(self, server_time: str, *, round_trip_ms: int = 0) -> None:
+        """Learn and keep the offset to the server's clock from a response's ``server_time``."""
+        with self._write(source="sync") as tx:
+            self._clock.observe_server_time(server_time, round_trip_ms=round_trip_ms)
+            self._put_meta(tx.db, META_SERVER_OFFSET, self._clock.offset_ms)
+
+    # ------------------------------------------------------------------ validation helpers
+
+    @staticmethod
+    def _collection(name: Any) -> Collection:
+        if not isinstance(name, str) or name not in COLLECTIONS:
+            raise InvalidInput("invalid.unknown_collection", field="collection", value=str(name)[:80])
+        return COLLECTIONS[name]
+
+    @staticmethod
+    def _invalid(coll: Collection, exc: InvalidChange, fields: Mapping[str, Any]) -> InvalidInput:
+        """The store's InvalidInput (Swedish message naming the field) for a schema error."""
+        name = exc.field or "fields"
+        spec = coll.fields.get(name)
+        value = fields.get(name) if isinstance(fields, Mapping) else None
+        common = {"field": name, "collection": coll.name, "detail": exc.detail}
+        if name == "fields" and spec is None:
+            return InvalidInput("invalid.fields", **common)
+        if spec is None:
+            return InvalidInput("invalid.unknown_field", **common)
+        if value is None or (spec.required and isinstance(value, str) and not value.strip()):
+            return InvalidInput("invalid.required", **common)
+        kind = spec.type
+        if kind in (FieldType.NAME, FieldType.TEXT, FieldType.POSITION):
+            if not isinstance(value, str):
+                return InvalidInput("invalid.text", **common)
+            if spec.max_length is not None and len(value) > spec.max_length:
+                return InvalidInput(
+                    "invalid.too_long", length=len(value), max=spec.max_length, **common
+                )
+            return InvalidInput("invalid.position", **common)
+        simple = {
+            FieldType.INT: "invalid.int",
+            FieldType.BOOL: "invalid.bool",
+            FieldType.REF: "invalid.uuid",
+            FieldType.UUID: "invalid.uuid",
+            FieldType.DATE: "invalid.date",
+            FieldType.TIME: "invalid.time",
+        }
+        if kind is FieldType.ENUM:
+            return InvalidInput(
+                "invalid.choice", value=str(value)[:80], choices=", ".join(spec.choices), **common
+            )
+        return InvalidInput(simple.get(kind, "invalid.value"), **common)
+
+    def _validate(self, coll: Collection, fields: Any, *, creating: bool) -> dict[str, Any]:
+        try:
+            return validate_fields(coll, fields, creating=creating)
+        except InvalidChange as exc:
+            raise self._invalid(coll, exc, fields) from None
+
+    @staticmethod
+    def _normalise_channel(fields: dict[str, Any], current: Mapping[str, Any] | None) -> None:
+        """Phone-type channels hold E.164; the value is checked whenever kind or value changes."""
+        if "kind" not in fields and "value" not in fields:
+            return
+        kind = fields.get("kind", current.get("kind") if current else None)
+        value = fields.get("value", current.get("value") if current else None)
+        if kind not in PHONE_CHANNEL_KINDS or value is None:
+            return
+        e164 = normalise_phone(value)
+        if e164 is None:
+            raise InvalidInput(
+                "invalid.phone", field="value", collection="channels", value=str(value)[:80]
+            )
+        if current is None or "value" in fields or e164 != current.get("value"):
+            fields["value"] = e164
+
+    @staticmethod
+    def _record_id(value: Any) -> str:
+        try:
+            return str(uuid.UUID(str(value)))
+        except ValueError:
+            raise InvalidInput("invalid.record_id", field="record_id", value=str(value)[:80]) from None
+
+    def _check_refs(
+        self, db, coll: Collection, rows: Sequence[Mapping[str, Any]], batch_ids: set[str]
+    ) -> None:
+        """Every reference names an existing, live record (or one created in the same call)."""
+        for spec in coll.ref_fields():
+            values = {row[spec.name] for row in rows if row.get(spec.name) is not None}
+            if spec.ref == coll.name:
+                values -= batch_ids
+            if not values:
+                continue
+            found: set[str] = set()
+            ordered = list(values)
+            for start in range(0, len(ordered), _CHUNK):
+                chunk = ordered[start : start + _CHUNK]
+                marks = ",".join("?" * len(chunk))
+                found.update(
+                    r[0]
+                    for r in db.execute(
+                        f'SELECT record_id FROM "{spec.ref}" '
+                        f"WHERE deleted = 0 AND record_id IN ({marks})",
+                        chunk,
+                    )
+                )
+            missing = values - found
+            if missing:
+                raise InvalidInput(
+                    "invalid.reference",
+                    field=spec.name,
+                    collection=coll.name,
+                    target=spec.ref,
+                    value=sorted(missing)[0],
+                )
+
+    # ------------------------------------------------------------------ rows
+
+    @staticmethod
+    def _columns(coll: Collection) -> list[str]:
+        return [column_name(name) for name in coll.fields]
+
+    @staticmethod
+    def _to_db(coll: Collection, name: str, value: Any) -> Any:
+        if value is not None and coll.fields[name].type is FieldType.ANY:
+            return dumps(value)
+        return value
+
+    @staticmethod
+    def _from_db(coll: Collection, name: str, value: Any) -> Any:
+        if value is None:
+            return None
+        kind = coll.fields[name].type
+        if kind is FieldType.BOOL:
+            return bool(value)
+        if kind is FieldType.ANY:
+            return loads(value)
+        return value
+
+    def _load(self, db, coll: Collection, record_id: str) -> dict[str, Any] | None:
+        """The raw row: {"fields": {...}, "clocks": {...}, "deleted", "owner_org", ...}."""
+        names = list(coll.fields)
+        cols = ", ".join(f'"{column_name(n)}"' for n in names)
+        row = db.execute(
+            f"SELECT owner_org, deleted, clocks, deleted_clock, server_seq, {cols} "
+            f'FROM "{coll.name}" WHERE record_id = ?',
+            (record_id,),
+        ).fetchone()
+        if row is None:
+            return None
+        values = {n: self._from_db(coll, n, v) for n, v in zip(names, row[5:])}
+        return {
+            "owner_org": row[0],
+            "deleted": bool(row[1]),
+            "clocks": loads(row[2]) if row[2] else {},
+            "deleted_clock": row[3],
+            "server_seq": row[4],
+            "fields": values,
+        }
+
+    @staticmethod
+    def _public(coll: Collection, record_id: str, row: Mapping[str, Any]) -> dict[str, Any]:
+        return {
+            "collection": coll.name,
+            "record_id": record_id,
+            "owner_org": row["owner_org"],
+            "deleted": row["deleted"],
+            "fields": dict(row["fields"]),
+        }
+
+    def _insert_rows(self, db, coll: Collection, rows: list[tuple[str, dict, str]]) -> None:
+        """rows: (record_id, fields, clock) of new records, in one executemany."""
+        names = list(coll.fields)
+        cols = ", ".join(f'"{column_name(n)}"' for n in names)
+        marks = ", ".join("?" * (len(names) + 3))
+        params = [
+            (
+                rid,
+                dumps({name: clock for name in fields}),
+                0,
+                *(self._to_db(coll, n, fields.get(n)) for n in names),
+            )
+            for rid, fields, clock in rows
+        ]
+        try:
+            db.executemany(
+                f'INSERT INTO "{coll.name}" (record_id, clocks, deleted, {cols}) VALUES ({marks})',
+                params,
+            )
+        except sqlcipher.IntegrityError:
+            ids = [r[0] for r in rows]
+            taken = next(
+                (rid for rid in ids if db.execute(
+                    f'SELECT 1 FROM "{coll.name}" WHERE record_id = ?', (rid,)
+                ).fetchone()),
+                ids[0],
+            )
+            raise StoreError("store.duplicate_id", record_id=taken) from None
+
+    @staticmethod
+    def _outbox_rows(
+        collection: str, entries: list[tuple[str, str, dict, str, dict]]
+    ) -> list[tuple]:
+        """entries: (record_id, op, fields, clock, base)."""
+        created = _now_ms_iso()
+        return [
+            (str(uuid.uuid4()), collection, rid, op, dumps(fields), clock, dumps(base), created)
+            for rid, op, fields, clock, base in entries
+        ]
+
+    # ------------------------------------------------------------------ write API
+
+    def create(
+        self, collection: str, fields: Mapping[str, Any], *, record_id: str | None = None
+    ) -> str:
+        """Create a record; returns its record_id (a new UUID unless one is given)."""
+        return self.bulk_create(
+            collection, [fields], record_ids=None if record_id is None else [record_id]
+        )[0]
+
+    def bulk_create(
+        self,
+        collection: str,
+        items: Sequence[Mapping[str, Any]],
+        *,
+        record_ids: Sequence[str] | None = None,
+    ) -> list[str]:
+        """Create many records of one collection in one transaction (rows, outbox, search).
+
+        References may name records created earlier in the same call. All or nothing: one
+        invalid item raises InvalidInput and nothing is written.
+        """
+        coll = self._collection(collection)
+        if collection == "conflicts":
+            raise StoreError("store.server_only", collection=collection)
+        if record_ids is not None and len(record_ids) != len(items):
+            raise ValueError("record_ids must have one id per item")
+        normalised: list[dict[str, Any]] = []
+        for item in items:
+            fields = self._validate(coll, item, creating=True)
+            if collection == "channels":
+                self._normalise_channel(fields, None)
+            normalised.append(fields)
+        ids = (
+            [self._record_id(r) for r in record_ids]
+            if record_ids is not None
+            else [str(uuid.uuid4()) for _ in items]
+        )
+        if not ids:
+            return []
+        with self._write() as tx:
+            self._check_refs(tx.db, coll, normalised, set(ids))
+            rows = []
+            entries = []
+            for rid, fields in zip(ids, normalised):
+                clock = self._clock.now()
+                rows.append((rid, fields, clock))
+                entries.append((rid, "upsert", fields, clock, {name: None for name in fields}))
+            self._insert_rows(tx.db, coll, rows)
+            tx.db.executemany(OUTBOX_INSERT, self._outbox_rows(collection, entries))
+            tx.changed.setdefault(collection, set()).update(ids)
+        return ids
+
+    def update(self, collection: str, record_id: str, fields: Mapping[str, Any]) -> bool:
+        """Change some fields of a record. Fields whose value does not change are left out of
+        the change (so saving an untouched form never overwrites someone else's concurrent
+        edit). Returns False when nothing changed (no outbox entry then)."""
+        coll = self._collection(collection)
+        if collection in APPEND_ONLY:
+            raise AppendOnly(collection=collection)
+        changes = self._validate(coll, fields, creating=False)
+        record_id = self._record_id(record_id)
+        with self._write() as tx:
+            row = self._load(tx.db, coll, record_id)
+            if row is None:
+                raise NotFound(collection=collection, record_id=record_id)
+            if row["deleted"]:
+                raise RecordDeleted(collection=collection, record_id=record_id)
+            current = row["fields"]
+            if collection == "channels":
+                self._normalise_channel(changes, current)
+            changes = {n: v for n, v in changes.items() if current.get(n) != v}
+            if not changes:
+                return False
+            self._check_refs(tx.db, coll, [changes], set())
+            clock = self._clock.now()
+            clocks = dict(row["clocks"])
+            base = {name: clocks.get(name) for name in changes}
+            clocks.update({name: clock for name in changes})
+            sets = ", ".join(f'"{column_name(n)}" = ?' for n in changes)
+            tx.db.execute(
+                f'UPDATE "{coll.name}" SET {sets}, clocks = ? WHERE record_id = ?',
+                (*(self._to_db(coll, n, v) for n, v in changes.items()), dumps(clocks), record_id),
+            )
+            tx.db.executemany(
+                OUTBOX_INSERT,
+                self._outbox_rows(collection, [(record_id, "upsert", changes, clock, base)]),
+            )
+            tx.touch(collection, record_id)
+            if collection == "channels" and "function_id" in changes:
+                tx.also_rebuild("functions", current.get("function_id"))
+        return True
+
+    def delete(self, collection: str, record_id: str) -> bool:
+        """Make a record a tombstone. Returns False when it already was one.
+
+        The local row keeps its values (hidden everywhere) until the server's tombstone
+        arrives, so a delete the server rejects can still be shown and undone.
+        """
+        coll = self._collection(collection)
+        if collection in APPEND_ONLY:
+            raise AppendOnly(collection=collection)
+        record_id = self._record_id(record_id)
+        with self._write() as tx:
+            row = self._load(tx.db, coll, record_id)
+            if row is None:
+                raise NotFound(collection=collection, record_id=record_id)
+            if row["deleted"]:
+                return False
+            clock = self._clock.now()
+            base = {name: row["clocks"].get(name) for name in coll.fields}
+            tx.db.execute(
+                f'UPDATE "{coll.name}" SET deleted = 1, deleted_clock = ? WHERE record_id = ?',
+                (clock, record_id),
+            )
+            tx.db.executemany(
+                OUTBOX_INSERT,
+                self._outbox_rows(collection, [(record_id, "delete", {}, clock, base)]),
+            )
+            tx.touch(collection, record_id)
+        return True
+
+    # ------------------------------------------------------------------ read API
+
+    def get(self, collection: str, record_id: str) -> dict[str, Any] | None:
+        """``{"collection", "record_id", "owner_org", "deleted", "fields": {every field}}`` or None.
+
+        Tombstones are returned (``deleted: True``); phone numbers are E.164 (show them with
+        ``format_phone``).
+        """
+        coll = self._collection(collection)
+        try:
+            record_id = str(uuid.UUID(str(record_id)))
+        except ValueError:
+            return None
+        with self._read() as db:
+            row = self._load(db, coll, record_id)
+        return None if row is None else self._public(coll, record_id, row)
+
+    def list(
+        self, collection: str, *, include_deleted: bool = False, **equals: Any
+    ) -> builtins.list[dict[str, Any]]:
+        """Records whose fields equal the given values (None matches an empty field), e.g.
+        ``store.list("channels", function_id=fid)``; live records only unless asked."""
+        coll = self._collection(collection)
+        names = list(coll.fields)
+        where = [] if include_deleted else ["deleted = 0"]
+        params: list[Any] = []
+        for name, value in equals.items():
+            if name not in coll.fields:
+                raise InvalidInput("invalid.unknown_field", field=name, collection=collection)
+            if value is None:
+                where.append(f'"{column_name(name)}" IS NULL')
+            else:
+                where.append(f'"{column_name(name)}" = ?')
+                params.append(self._to_db(coll, name, value))
+        order = next((column_name(n) for n in _ORDER_BY if n in coll.fields), None)
+        order_sql = f'"{order}", rowid' if order else "rowid"
+        cols = ", ".join(f'"{column_name(n)}"' for n in names)
+        sql = (
+            f'SELECT record_id, owner_org, deleted, {cols} FROM "{coll.name}"'
+            + (f" WHERE {' AND '.join(where)}" if where else "")
+            + f" ORDER BY {order_sql}"
+        )
+        with self._read() as db:
+            rows = db.execute(sql, params).fetchall()
+        return [
+            {
+                "collection": coll.name,
+                "record_id": r[0],
+                "owner_org": r[1],
+                "deleted": bool(r[2]),
+                "fields": {n: self._from_db(coll, n, v) for n, v in zip(names, r[3:])},
+            }
+            for r in rows
+        ]
+
+    def count(self, collection: str, *, include_deleted: bool = False) -> int:
+        coll = self._collection(collection)
+        where = "" if include_deleted else " WHERE deleted = 0"
+        with self._read() as db:
+            return db.execute(f'SELECT count(*) FROM "{coll.name}"{where}').fetchone()[0]
+
+    def server_seqs(self, collection: str) -> builtins.list[tuple[str, int]]:
+        """(record_id, seq) of every row, tombstones included, that came from the server."""
+        coll = self._collection(collection)
+        with self._read() as db:
+            return db.execute(
+                f'SELECT record_id, server_seq FROM "{coll.name}" WHERE server_seq IS NOT NULL'
+            ).fetchall()
+
+    def clocks(self, collection: str, record_id: str) -> dict[str, str]:
+        """Each field's clock as this device holds it (what a change's ``base`` is made of)."""
+        coll = self._collection(collection)
+        with self._read() as db:
+            row = self._load(db, coll, self._record_id(record_id))
+        return dict(row["clocks"]) if row else {}
+
+    def search(self, text: str, limit: int = search_mod.DEFAULT_LIMIT) -> builtins.list[SearchHit]:
+        """Ranked full-text search over organisations, functions, channels, forums, routines.
+
+        Every word is a prefix and all must match, in any order ("tib sos"); case and Å/Ä/Ö
+        fold, å ≠ a. Deleted records never appear. Empty or punctuation-only text gives [].
+        """
+        with self._read() as db:
+            return search_mod.run(db, text, limit)
+
+    def check_integrity(self) -> builtins.list[str]:
+        """Read every page (SQLCipher checks each page's HMAC, SQLite each b-tree); [] if sound.
+
+        For a "check the database" action or a support case; takes seconds on a large file."""
+        with self._read() as db:
+            problems: builtins.list[str] = []
+            for pragma in ("cipher_integrity_check", "quick_check"):
+                try:
+                    problems += [str(r[0]) for r in db.execute(f"PRAGMA {pragma}")]
+                except sqlcipher.DatabaseError as exc:
+                    problems.append(f"{pragma}: {exc}")
+        return [p for p in problems if p != "ok"]
+
+    def optimize(self) -> None:
+        """Maintenance for idle moments: merge the search index, refresh the planner's stats."""
+        with self._write() as tx:
+            search_mod.optimize(tx.db)
+            tx.db.execute("PRAGMA optimize")
+            tx.rewritten_since_optimize = 0
+
+    # ------------------------------------------------------------------ outbox API
+
+    def outbox_pending(self, limit: int = 1000) -> builtins.list[OutboxEntry]:
+        """Pending changes in the order they were made (the syncer pushes them in this order)."""
+        with self._read() as db:
+            rows = db.execute(
+                f"SELECT {OUTBOX_COLUMNS} FROM outbox WHERE status = ? ORDER BY seq LIMIT ?",
+                (PENDING, int(limit)),
+            ).fetchall()
+        return [OutboxEntry.from_row(r) for r in rows]
+
+    def outbox_count(self) -> int:
+        """How many changes wait to be pushed (rejected ones not counted)."""
+        with self._read() as db:
+            return db.execute("SELECT count(*) FROM outbox WHERE status = ?", (PENDING,)).fetchone()[0]
+
+    def outbox_acknowledge(self, change_ids: Sequence[str]) -> int:
+        """The server answered for these changes (applied, duplicate, conflict): drop them."""
+        ids = [str(c) for c in change_ids]
+        removed = 0
+        with self._write(source="sync") as tx:
+            for start in range(0, len(ids), _CHUNK):
+                chunk = ids[start : start + _CHUNK]
+                marks = ",".join("?" * len(chunk))
+                removed += tx.db.execute(
+                    f"DELETE FROM outbox WHERE change_id IN ({marks})", chunk
+                ).rowcount
+            if removed:
+                tx.notify_collections.add(OUTBOX)
+        return removed
+
+    def outbox_reject(self, change_id: str, problem: Mapping[str, Any]) -> None:
+        """The server refused this change: keep it, with the server's problem, for the user."""
+        with self._write(source="sync") as tx:
+            updated = tx.db.execute(
+                "UPDATE outbox SET status = ?, problem = ?, rejected_at = ? WHERE change_id = ?",
+                (REJECTED, dumps(dict(problem)), _now_ms_iso(), str(change_id)),
+            ).rowcount
+            if not updated:
+                raise NotFound(collection=OUTBOX, record_id=str(change_id))
+            tx.notify_collections.add(OUTBOX)
+
+    def outbox_rejected(self) -> builtins.list[OutboxEntry]:
+        with self._read() as db:
+            rows = db.execute(
+                f"SELECT {OUTBOX_COLUMNS} FROM outbox WHERE status = ? ORDER BY seq", (REJECTED,)
+            ).fetchall()
+        return [OutboxEntry.from_row(r) for r in rows]
+
+    # ------------------------------------------------------------------ pull side
+
+    def apply_pulled(self, records: Sequence[Mapping[str, Any]], cursor: str | None) -> None:
+        """Apply one pulled page (SYNC.md RecordState shapes) and save ``cursor``, atomically.
+
+        Per field: a value with a pending local edit stays unless the incoming clock is newer
+        (sync.merge.incoming_wins); other fields take the server's value and clock. A server
+        tombstone always wins. Every incoming clock is received into the HLC.
+        """
+        with self._write(source="sync") as tx:
+            for record in records:
+                self._apply_one(tx, record)
+            self._put_meta(tx.db, META_CURSOR, cursor)
+
+    def _pending_fields(self, db, collection: str, record_id: str) -> tuple[set[str], bool]:
+        fields: set[str] = set()
+        pending_delete = False
+        for op, payload in db.execute(
+            "SELECT op, fields FROM outbox WHERE record_id = ? AND status = ? AND collection = ?",
+            (record_id, PENDING, collection),
+        ):
+            if op == "delete":
+                pending_delete = True
+            fields.update(loads(payload))
+        return fields, pending_delete
+
+    def _apply_one(self, tx: _Tx, record: Mapping[str, Any]) -> None:
+        name = record.get("collection")
+        coll = COLLECTIONS.get(name) if isinstance(name, str) else None
+        if coll is None:
+            log.warning("pulled record of unknown collection %r skipped", name)
+            return
+        record_id = self._record_id(record.get("record_id"))
+        incoming = record.get("fields") or {}
+        for state in incoming.values():
+            clock = state.get("clock") if isinstance(state, Mapping) else None
+            if is_valid_hlc(clock):
+                self._clock.receive(clock)
+        if is_valid_hlc(record.get("deleted_clock")):
+            self._clock.receive(record["deleted_clock"])
+        row = self._load(tx.db, coll, record_id)
+        owner_org = record.get("owner_org")
+        seq = record.get("seq")
+        names = list(coll.fields)
+        if record.get("deleted"):
+            clocks_in = [s.get("clock") for s in incoming.values() if isinstance(s, Mapping)]
+            deleted_clock = record.get("deleted_clock") or max(
+                (c for c in clocks_in if is_valid_hlc(c)), default=None
+            )
+            if row is None:
+                self._insert_pulled(tx.db, coll, record_id, {}, {}, True, deleted_clock, owner_org, seq)
+            else:
+                nulls = ", ".join(f'"{column_name(n)}" = NULL' for n in names)
+                tx.db.execute(
+                    f'UPDATE "{coll.name}" SET deleted = 1, deleted_clock = ?, clocks = ?, '
+                    f"owner_org = ?, server_seq = ?, {nulls} WHERE record_id = ?",
+                    (deleted_clock, dumps({}), owner_org, seq, record_id),
+                )
+            if coll.name == "channels" and row is not None:
+                tx.also_rebuild("functions", row["fields"].get("function_id"))
+            tx.touch(coll.name, record_id)
+            return
+        pending, pending_delete = (
+            self._pending_fields(tx.db, coll.name, record_id) if row is not None else (set(), False)
+        )
+        clocks = dict(row["clocks"]) if row is not None else {}
+        values: dict[str, Any] = {}
+        for field_name, state in incoming.items():
+            if field_name not in coll.fields or not isinstance(state, Mapping):
+                continue  # a field this version does not know (a newer server), or junk
+            clock = state.get("clock")
+            local = clocks.get(field_name) if field_name in pending else None
+            if incoming_wins(local, clock):
+                values[field_name] = state.get("value")
+                if clock is not None:
+                    clocks[field_name] = clock
+        if row is None:
+            self._insert_pulled(tx.db, coll, record_id, values, clocks, False, None, owner_org, seq)
+        else:
+            deleted = row["deleted"] and pending_delete
+            sets = "".join(f', "{column_name(n)}" = ?' for n in values)
+            tx.db.execute(
+                f'UPDATE "{coll.name}" SET deleted = ?, clocks = ?, owner_org = ?, server_seq = ?'
+                f"{sets} WHERE record_id = ?",
+                (
+                    int(deleted),
+                    dumps(clocks),
+                    owner_org,
+                    seq,
+                    *(self._to_db(coll, n, v) for n, v in values.items()),
+                    record_id,
+                ),
+            )
+            if coll.name == "channels" and "function_id" in values:
+                tx.also_rebuild("functions", row["fields"].get("function_id"))
+        tx.touch(coll.name, record_id)
+
+    def _insert_pulled(
+        self, db, coll, record_id, values, clocks, deleted, deleted_clock, owner_org, seq
+    ) -> None:
+        names = list(coll.fields)
+        cols = ", ".join(f'"{column_name(n)}"' for n in names)
+        marks = ", ".join("?" * (len(names) + 6))
+        db.execute(
+            f'INSERT INTO "{coll.name}" (record_id, owner_org, deleted, clocks, deleted_clock, '
+            f"server_seq, {cols}) VALUES ({marks})",
+            (
+                record_id,
+                owner_org,
+                int(deleted),
+                dumps(clocks),
+                deleted_clock,
+                seq,
+                *(self._to_db(coll, n, values.get(n)) for n in names),
+            ),
+        )
+
+    # ------------------------------------------------------------------ notifications
+
+    def subscribe(self, callback: Callback) -> Callable[[], None]:
+        """Call ``callback(ChangeSet)`` after every commit; returns a function that unsubscribes."""
+        return self._subscribers.subscribe(callback)
