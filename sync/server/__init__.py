@@ -1,0 +1,1 @@
+"""The sync server: HTTP app, storage, auth, admin CLI (needs the `server` extra)."""

@@ -1,0 +1,1 @@
+"""The HTTP endpoints under /v1, one module per concern."""
