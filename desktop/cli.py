@@ -20,6 +20,7 @@ from desktop import session as sessions
 from desktop.messages import set_language, tr
 from desktop.store import Store, StoreError, format_phone
 from desktop.store.demo import load_demo
+from desktop.store.messages import channel_kind_label
 from desktop.vault import KdfParams, Vault, VaultError, calibrate_kdf
 from sync.records import PHONE_CHANNEL_KINDS
 
@@ -29,17 +30,6 @@ EXIT_USAGE = 2
 EXIT_INTERRUPTED = 130
 EXIT_INTERNAL = 70
 
-CHANNEL_KIND_NAMES = {
-    "phone": {"sv": "telefon", "en": "phone"},
-    "mobile": {"sv": "mobil", "en": "mobile"},
-    "rakel": {"sv": "Rakel", "en": "Rakel"},
-    "satellite": {"sv": "satellittelefon", "en": "satellite phone"},
-    "email": {"sv": "e-post", "en": "e-mail"},
-    "functional_mailbox": {"sv": "funktionsbrevlåda", "en": "functional mailbox"},
-    "radio": {"sv": "radio", "en": "radio"},
-    "web": {"sv": "webb", "en": "web"},
-    "other": {"sv": "annat", "en": "other"},
-}
 COLLECTION_NAMES = {
     "organisations": {"sv": "Aktör", "en": "Organisation"},
     "functions": {"sv": "Funktion", "en": "Function"},
@@ -176,7 +166,7 @@ def with_session(args: argparse.Namespace, work: Callable[[Store], None]) -> Non
 
 
 def describe_channel(kind: str, shown_value: str, label: str | None, resilient: bool = False) -> str:
-    text = f"{shown_value} ({_word(CHANNEL_KIND_NAMES, kind)}"
+    text = f"{shown_value} ({channel_kind_label(kind)}"
     text += f", {label})" if label else ")"
     return text + (" ⚡" if resilient else "")
 
