@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import threading
+from dataclasses import dataclass, field
 from typing import Any
 
 from fastapi import Depends, Request
@@ -24,6 +25,8 @@ bearer = HTTPBearer(auto_error=False, description="the device token from enrollm
 class ServerState:
     settings: Settings
     sessions: sessionmaker[Session]
+    # One push at a time in this process (routes/feed.py): they queue here, not in the database.
+    push_gate: threading.Lock = field(default_factory=threading.Lock)
 
 
 def state(request: Request) -> ServerState:

@@ -18,7 +18,7 @@ from typing import Any, Iterable, Iterator, Mapping
 
 from json.encoder import encode_basestring as _json_str  # the C encoder of a JSON string
 
-from sqlalchemy import Text, cast, delete, insert, select, update
+from sqlalchemy import Text, and_, cast, delete, insert, or_, select, update
 from sqlalchemy.orm import Session
 
 from sync.clock import HybridClock, is_valid_hlc, wall_ms_of
@@ -239,25 +239,23 @@ class PushContext:
         self._records[(row.collection, row.record_id)] = row
 
     def prefetch(self, keys: Iterable[tuple[str, str]]) -> list[Record]:
-        """Load many records at once (a query per collection and 500 ids), absent ones as None.
+        """Load many records at once (a query per 500 keys), absent ones as None.
 
         Runs while the positions lock is held, so no other writer can add or remove a record
         before this push commits: "not there" stays true for the rest of the push.
         """
-        wanted: dict[str, set[str]] = {}
-        for collection, record_id in keys:
-            if (collection, record_id) not in self._records:
-                wanted.setdefault(collection, set()).add(record_id)
+        wanted = sorted({key for key in keys if key not in self._records})
         found: list[Record] = []
-        for collection, ids in wanted.items():
-            ordered = sorted(ids)
-            for start in range(0, len(ordered), 500):
-                chunk = ordered[start : start + 500]
-                found.extend(self.session.scalars(
-                    select(Record).where(Record.collection == collection, Record.record_id.in_(chunk))
-                ))
-            for record_id in ids:
-                self._records[(collection, record_id)] = None
+        for start in range(0, len(wanted), 500):
+            by_collection: dict[str, list[str]] = {}
+            for collection, record_id in wanted[start : start + 500]:
+                by_collection.setdefault(collection, []).append(record_id)
+            found.extend(self.session.scalars(select(Record).where(or_(*(
+                and_(Record.collection == collection, Record.record_id.in_(ids))
+                for collection, ids in by_collection.items()
+            )))))
+        for key in wanted:
+            self._records[key] = None
         for row in found:
             self._records[(row.collection, row.record_id)] = row
         return found
@@ -558,10 +556,10 @@ def push(
     skew_ms: int = 60_000,
 ) -> list[dict[str, Any]]:
     """Apply a push in one transaction (the caller commits); one result per change, in order."""
+    clock = server_clock(session)  # a constant row: read before taking the lock
     feed = Feed(session)
     ctx = PushContext(
-        session=session, writer=writer, feed=feed, clock=server_clock(session), now=now_ms(),
-        skew_ms=skew_ms,
+        session=session, writer=writer, feed=feed, clock=clock, now=now_ms(), skew_ms=skew_ms,
     )
     changes = list(changes)
     ids = set()
@@ -766,14 +764,14 @@ def pull(session: Session, organisation_id: str, cursor: Cursor | int, limit: in
     """Records with seq above ``cursor``, in seq order, as one device may see them.
 
     Built as JSON text without decoding the stored ``fields``: the records table holds them as
-    JSON text (written only by this module), which is spliced into the answer as it is.
+    JSON text (written through the JSON column type, see db.json_text), spliced in as it is.
     Another organisation's internal record, and every tombstone, is sent with ``"fields": {}``
     and ``"deleted": true`` (see ``record_out``, the same rule on a loaded row).
     """
-    # On the connection: plain rows, without the ORM's result machinery.
     if isinstance(cursor, int):
         cursor = Cursor(cursor)
     position = cursor.position
+    # On the connection: plain rows, without the ORM's result machinery.
     rows = session.connection().execute(_pull_query(position, limit)).all()
     # Read after the records: a compaction that committed meanwhile is then always noticed.
     last, watermark = session.execute(

@@ -35,7 +35,10 @@ def push(
     caller: Caller = Depends(current_caller),
     server: ServerState = Depends(state),
 ) -> dict:
-    with write_session(server.sessions) as session:
+    # Pushes are serialised by the positions lock anyway (storage.Feed); queueing them here
+    # first keeps waiting pushes from holding database connections that pulls need, and hands
+    # over in order instead of SQLite's sleep-and-retry busy handler.
+    with server.push_gate, write_session(server.sessions) as session:
         session.execute(update(Device).where(Device.id == caller.device_id).values(last_seen_at=now_ms()))
         writer = storage.Writer(
             device_id=caller.device_id,
