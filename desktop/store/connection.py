@@ -22,6 +22,7 @@ log = logging.getLogger(__name__)
 
 KEY_BYTES = 32
 BUSY_TIMEOUT_S = 10.0
+CACHE_KIB = 64 * 1024  # page cache of the connection (see raw_connect)
 _SQLITE_PLAIN_HEADER = b"SQLite format 3\x00"
 _MIN_PAGE = 512
 
@@ -74,6 +75,12 @@ def raw_connect(path: Path, key: bytes) -> sqlcipher.Connection:
                 log.warning("journal_mode is %s, not wal, for %s", mode, path)
             conn.execute("PRAGMA foreign_keys = ON")
             conn.execute("PRAGMA synchronous = NORMAL")
+            # Every page read from disk is decrypted and its HMAC checked, so the page cache is
+            # what keeps bulk work off the cipher: with SQLite's default 8 MB, a 100k-record
+            # store re-read (and re-decrypted) the pages of its random-UUID indexes over and over
+            # while building search documents and merging the index (tests/perf/bench_bulk_load.py:
+            # 26 s at 8 MB, 20 s at 64 MB). A limit, not an allocation: a small store uses little.
+            conn.execute(f"PRAGMA cache_size = -{CACHE_KIB}")
             # Sorts and temporary tables stay in memory: no plaintext temp files on disk.
             conn.execute("PRAGMA temp_store = MEMORY")
             # Freed pages are zeroed when that costs no extra I/O (they are encrypted anyway).

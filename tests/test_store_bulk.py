@@ -1,0 +1,308 @@
+"""The bulk paths: a pulled page applied in bulk ends exactly where its records applied one by one
+end; the search index is merged once after a run of big pulled pages; bulk writes leave FTS5's
+settings as they were; documents built from the rows just written equal those read back."""
+
+from __future__ import annotations
+
+import json
+import uuid
+
+import pytest
+
+from desktop.store import Store
+from desktop.store import search as search_mod
+from desktop.store.outbox import dumps
+from desktop.store.store import (
+    META_SEARCH_MERGE_DUE,
+    _clocks_json,
+    _null_base_json,
+    _uuid4_strings,
+)
+from sync.clock import Hlc
+from sync.records import COLLECTIONS
+
+SERVER = "server-1"
+DEVICE = "device-1"
+OWNER = "7d3c59aa-0f5e-4f0e-9d55-3f4a1f3e2b10"
+
+
+def clock(ms: int, counter: int = 0, node: str = SERVER) -> str:
+    return str(Hlc(ms, counter, node))
+
+
+def state(collection, record_id, fields, seq, *, deleted=False, deleted_clock=None):
+    return {
+        "collection": collection,
+        "record_id": record_id,
+        "owner_org": OWNER,
+        "visibility": "regional",
+        "deleted": deleted,
+        "deleted_clock": deleted_clock,
+        "fields": {name: {"value": v, "clock": c} for name, (v, c) in fields.items()},
+        "seq": seq,
+    }
+
+
+IDS = {name: str(uuid.uuid5(uuid.NAMESPACE_URL, f"samverka-test/{name}")) for name in (
+    "A", "B", "D", "F", "C", "N1", "NF1", "NC1", "NC2", "NX", "FORUM", "CONFLICT", "E",
+)}
+
+
+def starting_state(store: Store) -> None:
+    """Local records, some acknowledged, some with edits not yet pushed (same in every store)."""
+    store.set_node_id(DEVICE)
+    a = store.create("organisations", {"name": "Lokal A", "short_name": "LA"}, record_id=IDS["A"])
+    store.create("organisations", {"name": "Org B", "notes": "b"}, record_id=IDS["B"])
+    store.create("organisations", {"name": "Tas bort"}, record_id=IDS["D"])
+    store.create("organisations", {"name": "Eko"}, record_id=IDS["E"])
+    f = store.create(
+        "functions", {"organisation_id": a, "name": "Tjänsteman i beredskap", "short_name": "TiB"},
+        record_id=IDS["F"],
+    )
+    store.create("channels", {"function_id": f, "kind": "mobile", "value": "070-174 06 05"}, record_id=IDS["C"])
+    store.outbox_acknowledge([e.change_id for e in store.outbox_pending()])
+    store.update("organisations", a, {"name": "Lokalt namn"})  # pending, clock at 1,000,000 ms
+    store.update("functions", f, {"description": "lokal beskrivning"})
+    store.delete("organisations", IDS["D"])  # a pending delete
+
+
+def the_page() -> list[dict]:
+    old, new, newer = clock(500_000), clock(2_000_000), clock(2_000_000, 5)
+    return [
+        # new records, a function and its channel, and a channel of a local function
+        state("organisations", IDS["N1"], {"name": ("Ny org", new), "short_name": ("NY", new)}, 10),
+        state("functions", IDS["NF1"], {"organisation_id": (IDS["N1"], new), "name": ("Ny funktion", new),
+                                        "is_contact_point": (True, new)}, 11),
+        state("channels", IDS["NC1"], {"function_id": (IDS["NF1"], new), "kind": ("mobile", new),
+                                       "value": ("+46701740699", new), "priority": (2, new)}, 12),
+        state("channels", IDS["NC2"], {"function_id": (IDS["F"], new), "kind": ("email", new),
+                                       "value": ("tib@example.org", new), "label": ("Larmpost", new)}, 13),
+        # a pending local edit (name, newer) meets an older value; notes has no local edit
+        state("organisations", IDS["A"], {"name": ("Serverns namn", old), "notes": ("från servern", old),
+                                          "short_name": ("SRV", old)}, 14),
+        # an older value without a pending edit still wins; a newer one beats a pending edit
+        state("functions", IDS["F"], {"name": ("TiB Region", new), "description": ("servern", newer)}, 15),
+        # a tombstone of an acknowledged channel: the function's document loses it
+        state("channels", IDS["C"], {}, 16, deleted=True, deleted_clock=new),
+        # the same new record twice, the second newer; an existing record updated, then deleted
+        state("functions", IDS["NF1"], {"name": ("Ny funktion omdöpt", newer)}, 17),
+        state("organisations", IDS["B"].upper(), {"notes": ("ändrad", new)}, 18),
+        state("organisations", IDS["B"], {}, 19, deleted=True),
+        # created and deleted within the page; a tombstone of a record never seen
+        state("routines", IDS["NX"], {"title": ("Kort rutin", new)}, 20),
+        state("routines", IDS["NX"], {"title": ("Kort rutin", new)}, 21, deleted=True),
+        state("forums", IDS["FORUM"], {}, 22, deleted=True, deleted_clock=old),
+        # a pending local delete stays deleted whatever arrives
+        state("organisations", IDS["D"], {"notes": ("ny", newer)}, 23),
+        # JSON-typed values; junk: an unknown collection, an unknown field, a state that is no object,
+        # a clock that sorts above every real one but is no clock
+        state("conflicts", IDS["CONFLICT"], {"collection": ("channels", new), "kept_value": ({"a": [1, 2]}, new),
+                                             "resolved": (False, new)}, 24),
+        {"collection": "future_things", "record_id": str(uuid.uuid4()), "deleted": False, "fields": {}, "seq": 25},
+        {**state("organisations", IDS["E"], {"website": ("https://e.example", new)}, 26),
+         "fields": {"website": {"value": "https://e.example", "clock": new}, "colour": {"value": "red", "clock": new},
+                    "notes": "not an object", "kind": {"value": "agency", "clock": "zzzz-not-a-clock"}}},
+    ]
+
+
+def everything(store: Store) -> dict:
+    rows = {
+        name: sorted(
+            (r["record_id"], r["owner_org"], r["deleted"], json.dumps(r["fields"], sort_keys=True),
+             json.dumps(store.clocks(name, r["record_id"]), sort_keys=True))
+            for r in store.list(name, include_deleted=True)
+        )
+        for name in COLLECTIONS
+    }
+    with store._read() as db:
+        docs = db.execute(
+            "SELECT collection, record_id, title, subtitle, channel_id, channel_kind, channel_value, "
+            "channel_label FROM search_docs ORDER BY record_id"
+        ).fetchall()
+        deleted_clocks = {
+            name: sorted(db.execute(f'SELECT record_id, deleted_clock FROM "{name}"').fetchall())
+            for name in COLLECTIONS
+        }
+    searches = {
+        q: [(h.collection, h.record_id, h.title, h.subtitle, h.best_channel) for h in store.search(q)]
+        for q in ("ny", "tib", "larmpost", "070", "serverns", "lokalt", "region", "kort", "eko")
+    }
+    return {
+        "rows": rows,
+        "seqs": {name: sorted(store.server_seqs(name)) for name in COLLECTIONS},
+        "deleted_clocks": deleted_clocks,
+        "docs": docs,
+        "searches": searches,
+        "clock": store.clock.last,
+        "outbox": [(e.collection, e.record_id, e.op, dict(e.fields), e.clock, dict(e.base))
+                   for e in store.outbox_pending()],
+    }
+
+
+def test_a_page_ends_where_its_records_one_by_one_end(tmp_path):
+    key = bytes(range(32))
+    with Store.open(tmp_path / "page.db", key, clock_wall=lambda: 1_000_000) as whole, \
+            Store.open(tmp_path / "single.db", key, clock_wall=lambda: 1_000_000) as single:
+        starting_state(whole)
+        starting_state(single)
+        page = the_page()
+        whole.apply_pulled(page, "c26")
+        for n, record in enumerate(page):
+            single.apply_pulled([record], f"c{n}")
+        result = everything(whole)
+        assert result == everything(single)
+    # and what the rules say, spelled out for a few of them
+    fields = {rid: f for rid, _, _, f, _ in result["rows"]["organisations"]}
+    assert json.loads(fields[IDS["A"]])["name"] == "Lokalt namn"  # pending edit, newer: stays
+    assert json.loads(fields[IDS["A"]])["notes"] == "från servern"
+    assert json.loads(fields[IDS["E"]])["kind"] == "agency" and json.loads(fields[IDS["E"]])["notes"] is None
+    deleted = {rid: d for rid, _, d, _, _ in result["rows"]["organisations"]}
+    assert deleted[IDS["B"]] and deleted[IDS["D"]]
+    functions = {rid: json.loads(f) for rid, _, _, f, _ in result["rows"]["functions"]}
+    assert functions[IDS["NF1"]]["name"] == "Ny funktion omdöpt"
+    assert functions[IDS["F"]]["description"] == "servern"
+    assert [h[1] for h in result["searches"]["larmpost"]][:2] == [IDS["F"], IDS["NC2"]] or \
+        {h[1] for h in result["searches"]["larmpost"]} >= {IDS["F"], IDS["NC2"]}
+    assert result["searches"]["kort"] == []  # created and deleted in the same page
+    assert result["clock"] > clock(2_000_000, 5)[:19]  # the greatest valid clock was received
+
+
+def test_big_pulled_pages_merge_the_index_once_after_the_run(db_path, db_key, monkeypatch):
+    monkeypatch.setattr(search_mod, "PULLED_BULK_DOCS", 3)
+    calls = []
+    real = search_mod.optimize
+    monkeypatch.setattr(search_mod, "optimize", lambda db: (calls.append(1), real(db)))
+    org = str(uuid.uuid4())
+    pages = [[state("organisations", org, {"name": ("SOS Alarm", clock(5))}, 1)]]
+    for p in range(3):
+        pages.append([
+            state("functions", str(uuid.uuid4()), {"organisation_id": (org, clock(6)),
+                                                   "name": (f"Larmoperatör {p}-{i}", clock(6))}, 10 * p + i)
+            for i in range(4)
+        ])
+    with Store.open(db_path, db_key) as store:
+        calls.clear()  # a new store indexes its (empty) tables at open
+        for n, page in enumerate(pages):
+            store.apply_pulled(page, f"c{n}")
+        assert calls == []
+        assert store.get_meta(META_SEARCH_MERGE_DUE) is True
+        assert len([h for h in store.search("larmoperatör") if h.collection == "functions"]) == 12
+        # a big page of records that have no documents is one of the run too: no merge yet
+        store.apply_pulled([state("conflicts", str(uuid.uuid4()), {"field": ("name", clock(7))}, 90 + i)
+                            for i in range(4)], "c-conflicts")
+        assert calls == []
+    with Store.open(db_path, db_key) as store:  # the merge still due after a restart
+        store.set_meta("something", 1)  # the next write merges
+        assert calls == [1]
+        assert store.get_meta(META_SEARCH_MERGE_DUE) is None
+        store.set_meta("something", 2)
+        assert calls == [1]
+        assert len([h for h in store.search("larmoperatör") if h.collection == "functions"]) == 12
+
+
+def test_a_small_page_after_big_ones_merges(store, monkeypatch):
+    monkeypatch.setattr(search_mod, "PULLED_BULK_DOCS", 3)
+    calls = []
+    real = search_mod.optimize
+    monkeypatch.setattr(search_mod, "optimize", lambda db: (calls.append(1), real(db)))
+    store.apply_pulled([state("organisations", str(uuid.uuid4()), {"name": (f"Org {i}", clock(5))}, i)
+                        for i in range(4)], "c1")
+    assert calls == []
+    store.apply_pulled([state("organisations", str(uuid.uuid4()), {"name": ("Sist", clock(5))}, 9)], "c2")
+    assert calls == [1] and store.get_meta(META_SEARCH_MERGE_DUE) is None
+
+
+def fts5_settings(store: Store) -> dict:
+    with store._read() as db:
+        return dict(db.execute(
+            "SELECT k, v FROM search_index_config WHERE k IN ('automerge', 'crisismerge', 'hashsize')"
+        ).fetchall())
+
+
+def test_bulk_writes_leave_fts5_settings_as_they_were(store, monkeypatch):
+    monkeypatch.setattr(search_mod, "PULLED_BULK_DOCS", 2)
+    monkeypatch.setattr(search_mod, "OPTIMIZE_MIN_DOCS", 2)
+    org = store.create("organisations", {"name": "SOS Alarm"})
+    store.bulk_create("functions", [{"organisation_id": org, "name": f"F {i}"} for i in range(3)])
+    store.apply_pulled([state("organisations", str(uuid.uuid4()), {"name": (f"O {i}", clock(5))}, i)
+                        for i in range(3)], "c")
+    settings = fts5_settings(store)
+    for key, default in search_mod.FTS5_DEFAULTS.items():
+        assert int(settings.get(key, default)) == default
+    # a bulk write that fails rolls the settings back with everything else
+    def boom(*args):
+        raise RuntimeError("simulated")
+    monkeypatch.setattr(search_mod, "rebuild_docs", boom)
+    with pytest.raises(RuntimeError):
+        store.bulk_create("functions", [{"organisation_id": org, "name": f"G {i}"} for i in range(3)])
+    assert fts5_settings(store) == settings
+
+
+def test_documents_of_new_rows_equal_documents_read_back(store):
+    """Documents built from the values just written (the fresh rows) are those the rows give
+    when read back, odd values from a misbehaving peer included."""
+    org, fn, ch, ch2 = (str(uuid.uuid4()) for _ in range(4))
+    c = clock(5)
+    store.apply_pulled([
+        state("organisations", org, {"name": ("SOS Alarm", c), "short_name": (42, c)}, 1),
+        state("functions", fn, {"organisation_id": (org, c), "name": ("Vakthavande", c), "short_name": (7.5, c),
+                                "description": (None, c)}, 2),
+        state("channels", ch, {"function_id": (fn, c), "kind": ("mobile", c), "value": ("+46701740605", c),
+                               "priority": ("2", c), "label": (True, c)}, 3),
+        state("channels", ch2, {"function_id": (fn, c), "kind": ("phone", c), "value": (46701740606, c),
+                                "priority": (1, c)}, 4),
+    ], "c4")
+    bulk_ids = store.bulk_create("functions", [{"organisation_id": org, "name": f"Funktion {i}", "short_name": "FN"}
+                                               for i in range(3)])
+
+    def documents():
+        with store._read() as db:
+            return db.execute(
+                "SELECT collection, record_id, title, subtitle, channel_id, channel_kind, channel_value, "
+                "channel_label FROM search_docs ORDER BY record_id"
+            ).fetchall()
+
+    queries = ("sos", "42", "vakthavande", "7", "070", "0701740606", "funktion", "fn")
+    before = documents(), {q: store.search(q) for q in queries}
+    with store._write() as tx:  # the same documents, every row read from the table
+        search_mod.rebuild_docs(tx.db, {"organisations": {org}, "functions": {fn, *bulk_ids},
+                                        "channels": {ch, ch2}})
+    assert (documents(), {q: store.search(q) for q in queries}) == before
+    assert store.search("42")[0].record_id == org
+
+
+def test_pending_edits_are_found_for_a_whole_page(store):
+    """Many existing records with and without pending edits in one page (one outbox query)."""
+    store.set_node_id(DEVICE)
+    org = store.create("organisations", {"name": "SOS Alarm"})
+    ids = store.bulk_create("functions", [{"organisation_id": org, "name": f"Funktion {i}"} for i in range(20)])
+    store.outbox_acknowledge([e.change_id for e in store.outbox_pending()])
+    for rid in ids[::2]:
+        store.update("functions", rid, {"name": "lokal " + rid[:4]})
+    older = clock(1)
+    store.apply_pulled([state("functions", rid, {"name": ("servern", older), "description": ("d", older)}, n)
+                        for n, rid in enumerate(ids)], "c")
+    for n, rid in enumerate(ids):
+        fields = store.get("functions", rid)["fields"]
+        assert fields["name"] == ("lokal " + rid[:4] if n % 2 == 0 else "servern")
+        assert fields["description"] == "d"
+
+
+def test_record_ids_are_normalised(store):
+    rid = str(uuid.uuid4())
+    store.apply_pulled([state("organisations", "{" + rid.upper() + "}", {"name": ("Versaler", clock(5))}, 1)], "c")
+    assert store.get("organisations", rid)["fields"]["name"] == "Versaler"
+    assert store.server_seqs("organisations") == [(rid, 1)]
+
+
+def test_fast_json_and_ids_match_the_slow_ones():
+    names = ("name", "short_name", "organisation_id")
+    c = clock(1_764_238_726_123, 42, DEVICE)
+    assert _clocks_json(dict.fromkeys(names, "x"), c) == dumps({n: c for n in names})
+    assert _clocks_json({}, c) == dumps({}) == "{}"
+    assert _null_base_json(names) == dumps({n: None for n in names})
+    ids = _uuid4_strings(1000)
+    assert len(set(ids)) == 1000
+    for text in ids:
+        parsed = uuid.UUID(text)
+        assert str(parsed) == text and parsed.version == 4 and parsed.variant == uuid.RFC_4122
