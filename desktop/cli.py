@@ -20,7 +20,7 @@ from desktop import session as sessions
 from desktop.messages import set_language, tr
 from desktop.store import Store, StoreError, format_phone
 from desktop.store.demo import load_demo
-from desktop.store.messages import channel_kind_label
+from desktop.store.messages import channel_kind_label, collection_label
 from desktop.vault import KdfParams, Vault, VaultError, calibrate_kdf
 from sync.records import PHONE_CHANNEL_KINDS
 
@@ -148,7 +148,7 @@ def _load_demo(store: Store) -> None:
         print(tr("cli.demo_already"))
         return
     counts = load_demo(store)
-    summary = ", ".join(f"{n} {name}" for name, n in counts.items() if n)
+    summary = ", ".join(f"{n} {collection_label(name)}" for name, n in counts.items() if n)
     print(tr("cli.demo_loaded", summary=summary))
 
 
