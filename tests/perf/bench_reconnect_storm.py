@@ -50,7 +50,8 @@ from server_bench_support import (  # noqa: E402
     issue_codes,
     machine,
     percentile,
-    postgres_available,
+    add_backend_arguments,
+    chosen_backends,
     print_table,
 )
 
@@ -294,20 +295,9 @@ def main() -> None:
     parser.add_argument("--seed", type=int, default=20261127)
     parser.add_argument("--sqlite-workers", type=int, default=1)
     parser.add_argument("--pg-workers", type=int, default=2)
-    parser.add_argument("--backends", default=None, help="comma-separated: sqlite,postgresql")
-    group = parser.add_mutually_exclusive_group()
-    group.add_argument("--pg", action="store_true", help="include PostgreSQL (installs it if missing)")
-    group.add_argument("--no-pg", action="store_true", help="SQLite only")
+    add_backend_arguments(parser)
     args = parser.parse_args()
-    if args.backends:
-        backends = [b.strip() for b in args.backends.split(",") if b.strip()]
-    elif args.no_pg:
-        backends = ["sqlite"]
-    elif args.pg or postgres_available():
-        backends = ["sqlite", "postgresql"]
-    else:
-        backends = ["sqlite"]
-        print("(PostgreSQL binaries not found: SQLite only; --pg installs and includes it)")
+    backends = chosen_backends(args)
 
     work = Path(tempfile.mkdtemp(prefix="samverka-bench-storm-"))
     print(f"Machine: {machine()}; server: `samverka-server serve` subprocess on 127.0.0.1; "

@@ -110,6 +110,25 @@ def postgres_available() -> bool:
 
 # --- the server ------------------------------------------------------------------------------
 
+def add_backend_arguments(parser) -> None:
+    """--backends / --pg / --no-pg, shared by the server benchmarks."""
+    parser.add_argument("--backends", default=None, help="comma-separated: sqlite,postgresql")
+    group = parser.add_mutually_exclusive_group()
+    group.add_argument("--pg", action="store_true", help="include PostgreSQL (installs it if missing)")
+    group.add_argument("--no-pg", action="store_true", help="SQLite only")
+
+
+def chosen_backends(args) -> list[str]:
+    if args.backends:
+        return [b.strip() for b in args.backends.split(",") if b.strip()]
+    if args.no_pg:
+        return ["sqlite"]
+    if args.pg or postgres_available():
+        return ["sqlite", "postgresql"]
+    print("(PostgreSQL binaries not found: SQLite only; --pg installs and includes it)")
+    return ["sqlite"]
+
+
 def init_database(db_url: str, orgs: list[tuple[str, bool]]) -> dict[str, str]:
     """Schema and organisations ((short, regional admin?)…); returns short → id."""
     engine = make_engine(db_url)
