@@ -17,10 +17,11 @@ from pathlib import Path
 from typing import Callable, Sequence
 
 from desktop import session as sessions
-from desktop.messages import set_language, tr
+from desktop.i18n import LANGUAGES, N_, NP_, _, label, set_language, tr
 from desktop.store import Store, StoreError, format_phone
 from desktop.store.demo import load_demo
 from desktop.store.messages import channel_kind_label, collection_label
+from desktop.syncer.messages import syncer_message
 from desktop.vault import KdfParams, Vault, VaultError, calibrate_kdf
 from sync.records import PHONE_CHANNEL_KINDS
 
@@ -30,45 +31,45 @@ EXIT_USAGE = 2
 EXIT_INTERRUPTED = 130
 EXIT_INTERNAL = 70
 
-COLLECTION_NAMES = {
-    "organisations": {"sv": "Aktör", "en": "Organisation"},
-    "functions": {"sv": "Funktion", "en": "Function"},
-    "channels": {"sv": "Kontaktväg", "en": "Channel"},
-    "forums": {"sv": "Forum", "en": "Forum"},
-    "routines": {"sv": "Rutin", "en": "Routine"},
+COLLECTION_NAMES: dict[str, tuple[str, str]] = {
+    "organisations": NP_("record kind", "Organisation"),
+    "functions": NP_("record kind", "Function"),
+    "channels": NP_("record kind", "Channel"),
+    "forums": NP_("record kind", "Forum"),
+    "routines": NP_("record kind", "Routine"),
 }
 
-
-FIELD_LABELS = {
-    "short_name": {"sv": "Kortnamn", "en": "Short name"},
-    "availability": {"sv": "Nås", "en": "Reachable"},
-    "description": {"sv": "Beskrivning", "en": "Description"},
-    "level": {"sv": "Nivå", "en": "Level"},
-    "purpose": {"sv": "Syfte", "en": "Purpose"},
-    "cadence": {"sv": "Mötesrytm", "en": "Cadence"},
-    "meeting_channel": {"sv": "Mötesväg", "en": "Meeting channel"},
-    "agenda": {"sv": "Dagordning", "en": "Agenda"},
-    "mode": {"sv": "Läge", "en": "Mode"},
-    "trigger": {"sv": "Utlösande", "en": "Trigger"},
-    "version": {"sv": "Version", "en": "Version"},
-    "review_due": {"sv": "Ses över senast", "en": "Review due"},
-    "body": {"sv": "Text", "en": "Text"},
+FIELD_LABELS: dict[str, tuple[str, str]] = {
+    "short_name": NP_("field", "Short name"),
+    "availability": NP_("field", "Reachable"),
+    "description": NP_("field", "Description"),
+    "level": NP_("field", "Level"),
+    "purpose": NP_("field", "Purpose"),
+    "cadence": NP_("field", "Cadence"),
+    "meeting_channel": NP_("field", "Meeting channel"),
+    "agenda": NP_("field", "Agenda"),
+    "mode": NP_("field", "Mode"),
+    "trigger": NP_("field", "Trigger"),
+    "version": NP_("field", "Version"),
+    "review_due": NP_("field", "Review due"),
+    "body": NP_("field", "Text"),
 }
-VALUE_NAMES = {
-    "24/7": {"sv": "dygnet runt", "en": "around the clock"},
-    "office_hours": {"sv": "kontorstid", "en": "office hours"},
-    "on_call": {"sv": "beredskap (jour)", "en": "on call"},
-    "directing": {"sv": "regionalt inriktande", "en": "regional direction"},
-    "coordinating": {"sv": "regionalt samordnande", "en": "regional coordination"},
-    "executive": {"sv": "verkställande", "en": "executive"},
-    "ordinary": {"sv": "ordinarie läge", "en": "ordinary mode"},
-    "activated": {"sv": "aktiverat läge", "en": "activated mode"},
-    "both": {"sv": "ordinarie och aktiverat läge", "en": "ordinary and activated mode"},
-    "convenor": {"sv": "sammankallande", "en": "convenor"},
-    "chair": {"sv": "ordförande", "en": "chair"},
-    "member": {"sv": "ledamot", "en": "member"},
-    "secretary": {"sv": "sekreterare", "en": "secretary"},
-    "observer": {"sv": "observatör", "en": "observer"},
+
+VALUE_NAMES: dict[str, tuple[str, str]] = {
+    "24/7": NP_("value", "around the clock"),
+    "office_hours": NP_("value", "office hours"),
+    "on_call": NP_("value", "on call"),
+    "directing": NP_("value", "regional direction"),
+    "coordinating": NP_("value", "regional coordination"),
+    "executive": NP_("value", "executive"),
+    "ordinary": NP_("value", "ordinary mode"),
+    "activated": NP_("value", "activated mode"),
+    "both": NP_("value", "ordinary and activated mode"),
+    "convenor": NP_("value", "convenor"),
+    "chair": NP_("value", "chair"),
+    "member": NP_("value", "member"),
+    "secretary": NP_("value", "secretary"),
+    "observer": NP_("value", "observer"),
 }
 
 
@@ -76,33 +77,31 @@ class UserError(Exception):
     """A mistake the user can fix; the message says how."""
 
 
-def _word(table: dict[str, dict[str, str]], key: str) -> str:
-    from desktop.messages import language
-
-    return table.get(key, {}).get(language(), key)
+def _word(table: dict[str, tuple[str, str]], key: str) -> str:
+    return label(table.get(key), key)
 
 
 # --- passphrases -------------------------------------------------------------------------
 
 
-def _ask(prompt_key: str) -> str:
+def _ask(prompt: str) -> str:
     if not sys.stdin.isatty():
-        raise UserError(tr("cli.no_tty"))
-    return getpass.getpass(tr(prompt_key))
+        raise UserError(tr("No terminal to ask for the passphrase. Set SAMVERKA_PASSPHRASE for scripts."))
+    return getpass.getpass(tr(prompt))
 
 
 def read_passphrase() -> str:
     from_env = os.environ.get("SAMVERKA_PASSPHRASE")
-    return from_env if from_env is not None else _ask("cli.passphrase_prompt")
+    return from_env if from_env is not None else _ask(N_("Passphrase: "))
 
 
 def read_new_passphrase(env_name: str) -> str:
     from_env = os.environ.get(env_name)
     if from_env is not None:
         return from_env
-    first = _ask("cli.new_passphrase_prompt")
-    if _ask("cli.repeat_passphrase_prompt") != first:
-        raise UserError(tr("cli.passphrases_differ"))
+    first = _ask(N_("New passphrase: "))
+    if _ask(N_("Repeat the passphrase: ")) != first:
+        raise UserError(tr("The passphrases differ. Try again."))
     return first
 
 
@@ -114,7 +113,7 @@ def choose_kdf() -> KdfParams:
     """
     if os.environ.get("SAMVERKA_FAST_KDF") == "1":
         return KdfParams.minimum()
-    print(tr("cli.kdf_calibrating"), file=sys.stderr)
+    print(tr("Measuring this computer's speed for key derivation …"), file=sys.stderr)
     return calibrate_kdf()
 
 
@@ -129,7 +128,7 @@ def _create(data_dir: Path) -> sessions.Session:
     Vault.ensure_absent(data_dir)
     passphrase = read_new_passphrase("SAMVERKA_PASSPHRASE")
     created = sessions.create_session(data_dir, passphrase, kdf=choose_kdf())
-    print(tr("cli.created", path=data_dir))
+    print(tr("New encrypted vault created in {path}.", path=data_dir))
     return created
 
 
@@ -145,11 +144,11 @@ def cmd_init(args: argparse.Namespace) -> int:
 
 def _load_demo(store: Store) -> None:
     if store.get_meta("demo") == "1":
-        print(tr("cli.demo_already"))
+        print(tr("The demo region is already in the vault; nothing changed."))
         return
     counts = load_demo(store)
     summary = ", ".join(f"{n} {collection_label(name)}" for name, n in counts.items() if n)
-    print(tr("cli.demo_loaded", summary=summary))
+    print(tr("The demo region is loaded: {summary}.", summary=summary))
 
 
 def cmd_demo(args: argparse.Namespace) -> int:
@@ -181,7 +180,7 @@ def describe_channel_record(channel: dict) -> str:
 def print_hits(store: Store, text: str, limit: int) -> None:
     hits = store.search(text, limit=limit)
     if not hits:
-        print(tr("cli.no_hits", text=text))
+        print(tr("No matches for “{text}”. Try fewer or shorter words.", text=text))
         return
     for number, hit in enumerate(hits, 1):
         line = f"{number:2d}. {hit.title}"
@@ -226,7 +225,7 @@ def _find(store: Store, reference: str) -> tuple[str, dict]:
             return collection, record
     hits = store.search(reference, limit=1)
     if not hits:
-        raise UserError(tr("cli.not_found", text=reference))
+        raise UserError(tr("Found nothing called “{text}”. Search first with: samverka search", text=reference))
     return hits[0].collection, _get(store, hits[0].collection, hits[0].record_id)
 
 
@@ -291,18 +290,18 @@ def cmd_passwd(args: argparse.Namespace) -> int:
     vault.unlock(old)  # a wrong old passphrase fails here, before asking for a new one
     new = read_new_passphrase("SAMVERKA_NEW_PASSPHRASE")
     vault.change_passphrase(old, new, kdf=choose_kdf())
-    print(tr("cli.passphrase_changed"))
+    print(tr("The passphrase is changed. The database did not need re-encrypting."))
     return EXIT_OK
 
 
 def cmd_recovery_key(args: argparse.Namespace) -> int:
     vault = Vault.open(args.data_dir)
     recovery_key = vault.add_recovery_key(read_passphrase())
-    print(tr("cli.recovery_key_intro"))
+    print(tr("Recovery key (shown only now – copy it down and keep it safe):"))
     print()
     print(f"    {recovery_key}")
     print()
-    print(tr("cli.recovery_key_outro"))
+    print(tr("It unlocks the vault if the passphrase is forgotten. Any earlier key no longer works."))
     return EXIT_OK
 
 
@@ -320,10 +319,10 @@ def cmd_start(args: argparse.Namespace) -> int:
         if not sys.stdin.isatty():
             build_parser().print_help()
             return EXIT_OK
-        print(tr("cli.interactive_intro"))
+        print(tr("Search for a function, organisation, forum or routine. An empty line quits."))
         while True:
             try:
-                text = input(tr("cli.search_prompt")).strip()
+                text = input(tr("Search: ")).strip()
             except EOFError:
                 break
             if not text:
@@ -354,7 +353,7 @@ def cmd_enroll(args: argparse.Namespace) -> int:
         enrolled = enroll(
             store, args.server, args.code, device_name=args.name, ca_file=args.ca
         )
-        print(tr(
+        print(syncer_message(
             "syncer.enrolled", server=enrolled.server_url, device=enrolled.device_id,
             organisation=enrolled.organisation_name, role=enrolled.role,
         ))
@@ -363,17 +362,17 @@ def cmd_enroll(args: argparse.Namespace) -> int:
 
 
 def _print_sync_report(report) -> None:
-    print(tr(
+    print(syncer_message(
         "syncer.sync_done", pushed=report.pushed, pulled=report.pulled,
         conflicts=report.conflicts, rejected=len(report.rejected),
     ))
     if report.repaired:
-        print(tr("syncer.repaired", collections=", ".join(report.repaired)))
+        print(syncer_message("syncer.repaired", collections=", ".join(report.repaired)))
 
 
 def _print_rejected(engine) -> None:
     for rejected in engine.rejected():
-        print(tr(
+        print(syncer_message(
             "syncer.rejected_line", collection=_word(COLLECTION_NAMES, rejected.collection),
             record=rejected.record_id, reason=rejected.reason,
         ))
@@ -389,7 +388,7 @@ def cmd_sync(args: argparse.Namespace) -> int:
             _print_rejected(engine)
             status = engine.status()
             if status.conflicts_count:
-                print(tr("syncer.open_conflicts_hint", count=status.conflicts_count))
+                print(syncer_message("syncer.open_conflicts_hint", count=status.conflicts_count))
         finally:
             engine.close()
 
@@ -402,12 +401,12 @@ def cmd_status(args: argparse.Namespace) -> int:
     def work(store: Store) -> None:
         engine = SyncEngine(store)
         status = engine.status()
-        never = tr("syncer.status.never")
+        never = syncer_message("syncer.status.never")
         rows = [
             ("server", status.server_url or "–"),
             ("device", status.device_id or "–"),
             ("organisation", status.organisation or "–"),
-            ("state", tr(f"syncer.state.{status.state}")),
+            ("state", syncer_message(f"syncer.state.{status.state}")),
             ("outbox", status.outbox_count),
             ("rejected", status.rejected_count),
             ("conflicts", status.conflicts_count),
@@ -416,7 +415,7 @@ def cmd_status(args: argparse.Namespace) -> int:
         if status.last_error:
             rows.append(("last_error", status.last_error))
         for key, value in rows:
-            print(tr(f"syncer.status.{key}", value=value))
+            print(syncer_message(f"syncer.status.{key}", value=value))
         if status.rejected_count:
             _print_rejected(engine)
 
@@ -429,10 +428,10 @@ def cmd_conflicts(args: argparse.Namespace) -> int:
     def work(store: Store) -> None:
         found = open_conflicts(store)
         if not found:
-            print(tr("syncer.no_conflicts"))
+            print(syncer_message("syncer.no_conflicts"))
             return
         for view in found:
-            print(tr(
+            print(syncer_message(
                 "syncer.conflict_line", id=view.id, collection=_word(COLLECTION_NAMES, view.collection),
                 title=view.record_title, field=view.field,
                 kept=view.kept_value, kept_device=view.kept_device or "?", kept_when=view.kept_when or "?",
@@ -448,7 +447,7 @@ def cmd_resolve(args: argparse.Namespace) -> int:
 
     def work(store: Store) -> None:
         conflict, value = resolve(store, args.conflict, args.keep, args.note)
-        print(tr("syncer.resolved", id=conflict["record_id"], field=conflict["fields"]["field"], value=value))
+        print(syncer_message("syncer.resolved", id=conflict["record_id"], field=conflict["fields"]["field"], value=value))
 
     return _sync_errors(lambda: with_session(args, work) or EXIT_OK)
 
@@ -456,64 +455,101 @@ def cmd_resolve(args: argparse.Namespace) -> int:
 # --- the parser --------------------------------------------------------------------------
 
 
+# argparse's own words (usage, errors, the help option) go through the same catalog: argparse
+# looks up its texts with a module-level gettext `_`, which is pointed at ours below.
+ARGPARSE_TEXTS = (
+    N_("usage: "),
+    N_("positional arguments"),
+    N_("options"),
+    N_("show this help message and exit"),
+    N_("%(prog)s: error: %(message)s\n"),
+    N_("the following arguments are required: %s"),
+    N_("unrecognized arguments: %s"),
+    N_("argument %(argument_name)s: %(message)s"),
+    N_("invalid choice: %(value)r (choose from %(choices)s)"),
+    N_("invalid %(type)s value: %(value)r"),
+    N_("expected one argument"),
+    N_("expected at least one argument"),
+    N_("ambiguous option: %(option)s could match %(matches)s"),
+)
+
+
+def _translate_argparse() -> None:
+    argparse._ = _  # type: ignore[attr-defined]
+
+
 def build_parser() -> argparse.ArgumentParser:
+    _translate_argparse()
     parser = argparse.ArgumentParser(
         prog="samverka",
-        description="Samverka – kontaktvägar, forum och rutiner för regional krissamverkan, även utan nät.",
+        description=tr(
+            "Samverka – contact channels, forums and routines for regional crisis "
+            "collaboration, also without a network."
+        ),
     )
     parser.add_argument(
-        "--data-dir", type=Path, default=None,
-        help="datamapp (standard: SAMVERKA_DATA_DIR eller systemets datamapp)",
+        "--data-dir", type=Path, default=None, metavar=tr("FOLDER"),
+        help=tr("data folder (default: SAMVERKA_DATA_DIR or the system's data folder)"),
     )
-    parser.add_argument("--lang", choices=("sv", "en"), help="språk / language")
-    commands = parser.add_subparsers(dest="command", metavar="KOMMANDO")
+    parser.add_argument("--lang", choices=LANGUAGES, help=tr("language: sv or en"))
+    commands = parser.add_subparsers(dest="command", metavar=tr("COMMAND"), title=tr("commands"))
 
-    init = commands.add_parser("init", help="skapa ett nytt krypterat valv")
-    init.add_argument("--demo", action="store_true", help="läs in demoregionen direkt")
+    init = commands.add_parser("init", help=tr("create a new encrypted vault"))
+    init.add_argument("--demo", action="store_true", help=tr("load the demo region at once"))
     init.set_defaults(func=cmd_init)
 
-    commands.add_parser("demo", help="läs in demoregionen i valvet").set_defaults(func=cmd_demo)
+    commands.add_parser("demo", help=tr("load the demo region into the vault")).set_defaults(func=cmd_demo)
 
-    search = commands.add_parser("search", help="sök funktion, aktör, forum eller rutin")
-    search.add_argument("text", nargs="+")
-    search.add_argument("--limit", type=int, default=10)
+    search = commands.add_parser("search", help=tr("search for a function, organisation, forum or routine"))
+    search.add_argument("text", nargs="+", metavar=tr("TEXT"))
+    search.add_argument("--limit", type=int, default=10, metavar=tr("N"), help=tr("at most this many hits"))
     search.set_defaults(func=cmd_search)
 
-    show = commands.add_parser("show", help="visa en post med dess kontaktvägar, mandat eller steg")
-    show.add_argument("reference", nargs="+", metavar="ID_ELLER_TEXT")
+    show = commands.add_parser("show", help=tr("show a record with its channels, mandates or steps"))
+    show.add_argument("reference", nargs="+", metavar=tr("ID_OR_TEXT"))
     show.set_defaults(func=cmd_show)
 
-    commands.add_parser("passwd", help="byt lösenfras").set_defaults(func=cmd_passwd)
+    commands.add_parser("passwd", help=tr("change the passphrase")).set_defaults(func=cmd_passwd)
     commands.add_parser(
-        "recovery-key", help="skapa en ny återställningsnyckel (visas en gång)"
+        "recovery-key", help=tr("make a new recovery key (shown once)")
     ).set_defaults(func=cmd_recovery_key)
 
-    enroll = commands.add_parser("enroll", help="koppla valvet till organisationens server (engångskod)")
-    enroll.add_argument("--server", required=True, metavar="URL", help="serverns adress, https://…")
-    enroll.add_argument("--code", required=True, metavar="KOD", help="registreringskoden från administratören")
-    enroll.add_argument("--ca", metavar="FIL", help="organisationens CA-certifikat (PEM)")
-    enroll.add_argument("--name", metavar="ENHETSNAMN", help="enhetens namn (standard: datorns namn)")
+    enroll = commands.add_parser("enroll", help=tr("connect the vault to the organisation's server (one-time code)"))
+    enroll.add_argument("--server", required=True, metavar="URL", help=tr("the server's address, https://…"))
+    enroll.add_argument("--code", required=True, metavar=tr("CODE"), help=tr("the enrollment code from the administrator"))
+    enroll.add_argument("--ca", metavar=tr("FILE"), help=tr("the organisation's CA certificate (PEM)"))
+    enroll.add_argument("--name", metavar=tr("DEVICE_NAME"), help=tr("the device's name (default: the computer's name)"))
     enroll.set_defaults(func=cmd_enroll)
 
-    commands.add_parser("sync", help="synkronisera nu och visa vad som hände").set_defaults(func=cmd_sync)
-    commands.add_parser("status", help="synkroniseringens läge").set_defaults(func=cmd_status)
-    commands.add_parser("conflicts", help="lista olösta konflikter").set_defaults(func=cmd_conflicts)
-    resolve = commands.add_parser("resolve", help="lös en konflikt (blir en vanlig ändring som synkas)")
-    resolve.add_argument("conflict", metavar="ID", help="konfliktens id (eller början av det)")
+    commands.add_parser("sync", help=tr("synchronise now and say what happened")).set_defaults(func=cmd_sync)
+    commands.add_parser("status", help=tr("the state of synchronisation")).set_defaults(func=cmd_status)
+    commands.add_parser("conflicts", help=tr("list unresolved conflicts")).set_defaults(func=cmd_conflicts)
+    resolve = commands.add_parser("resolve", help=tr("resolve a conflict (an ordinary change that syncs)"))
+    resolve.add_argument("conflict", metavar="ID", help=tr("the conflict's id (or its beginning)"))
     resolve.add_argument(
-        "--keep", required=True, metavar="kept|other|VÄRDE",
-        help="kept: behåll nuvarande värde; other: ta tillbaka det andra; annars: detta värde",
+        "--keep", required=True, metavar=tr("kept|other|VALUE"),
+        help=tr("kept: keep the current value; other: bring back the other one; else: this value"),
     )
-    resolve.add_argument("--note", metavar="TEXT", help="en anteckning om lösningen")
+    resolve.add_argument("--note", metavar=tr("TEXT"), help=tr("a note on the resolution"))
     resolve.set_defaults(func=cmd_resolve)
     return parser
 
 
+def _language_from_argv(argv: Sequence[str]) -> str | None:
+    """``--lang X`` before the parser exists, so that its help is already in that language."""
+    for index, arg in enumerate(argv):
+        if arg == "--lang" and index + 1 < len(argv):
+            return argv[index + 1]
+        if arg.startswith("--lang="):
+            return arg.split("=", 1)[1]
+    return None
+
+
 def main(argv: Sequence[str] | None = None) -> int:
+    argv = list(sys.argv[1:] if argv is None else argv)
+    set_language(_language_from_argv(argv))
     parser = build_parser()
     args = parser.parse_args(argv)
-    if args.lang:
-        set_language(args.lang)
     if args.data_dir is None:
         args.data_dir = sessions.default_data_dir()
     command = getattr(args, "func", cmd_start)
@@ -526,10 +562,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         sys.stderr.close()
         return EXIT_OK
     except KeyboardInterrupt:
-        print(tr("cli.interrupted"), file=sys.stderr)
+        print(tr("Interrupted."), file=sys.stderr)
         return EXIT_INTERRUPTED
     except Exception as error:  # the last line of defence: a message, never a bare traceback
         if os.environ.get("SAMVERKA_DEBUG"):
             traceback.print_exc()
-        print(tr("cli.internal_error", error=type(error).__name__), file=sys.stderr)
+        print(tr("An unexpected error occurred ({error}). Your data is untouched. Run again with SAMVERKA_DEBUG=1 and report the output.", error=type(error).__name__), file=sys.stderr)
         return EXIT_INTERNAL

@@ -757,15 +757,6 @@ def test_calibration_never_goes_below_the_minimum() -> None:
 # ------------------------------------------------------------------------- messages
 
 
-def test_every_message_has_both_languages_with_the_same_placeholders() -> None:
-    def placeholders(text: str) -> set[str]:
-        return {name for _, name, _, _ in string.Formatter().parse(text) if name}
-
-    for key, texts in VAULT_MESSAGES.items():
-        assert set(texts) == {"sv", "en"}, key
-        assert placeholders(texts["sv"]) == placeholders(texts["en"]), key
-
-
 def test_every_error_class_has_a_message() -> None:
     import desktop.vault.errors as errors
 

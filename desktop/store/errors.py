@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+from desktop.i18n import in_language
 from desktop.store.messages import message
 
 
@@ -12,7 +13,7 @@ class StoreError(Exception):
     """Base of every error the store raises on purpose.
 
     ``key`` names the message in ``STORE_MESSAGES``; ``kwargs`` fill it. ``str(error)`` is the
-    message in the user's language (SAMVERKA_LANG, Swedish by default); ``error.text("en")``
+    message in the user's language (desktop.i18n, Swedish by default); ``error.text("en")``
     gives another language.
     """
 
@@ -24,7 +25,8 @@ class StoreError(Exception):
         super().__init__(self.text())
 
     def text(self, lang: str | None = None) -> str:
-        return message(self.key, lang, **self.kwargs)
+        with in_language(lang):
+            return message(self.key, **self.kwargs)
 
     def __str__(self) -> str:
         return self.text()

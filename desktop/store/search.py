@@ -31,7 +31,8 @@ from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any, Iterable, Iterator, Mapping, Sequence
 
-from desktop.store.messages import channel_kind_label, language, level_label
+from desktop.i18n import language
+from desktop.store.messages import channel_kind_label, level_label
 from desktop.store.phones import format_phone, phone_search_terms
 from desktop.store.schema import SYSTEM_COLUMNS
 from sync.records import COLLECTIONS, PHONE_CHANNEL_KINDS, FieldType

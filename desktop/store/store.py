@@ -41,7 +41,7 @@ from desktop.store.errors import (
     StoreClosed,
     StoreError,
 )
-from desktop.store.messages import language
+from desktop.i18n import language
 from desktop.store.migrations import make_config
 from desktop.store.notify import OUTBOX, Callback, ChangeSet, Subscribers
 from desktop.store.outbox import COLUMNS as OUTBOX_COLUMNS

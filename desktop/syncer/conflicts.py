@@ -11,7 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from desktop.messages import tr
+from desktop.syncer.messages import syncer_message
 from desktop.syncer import engine as E
 from desktop.syncer.errors import SyncError
 from sync.clock import format_time, is_valid_hlc, wall_ms_of
@@ -61,7 +61,7 @@ def describe(store: Any, conflict: dict) -> ConflictView:
 
     def device(explicit: Any, clock: Any) -> str | None:
         name = explicit or (node_of(clock) if is_valid_hlc(clock) else None)
-        return f"{name} ({tr('syncer.this_device')})" if name and name == me else name
+        return f"{name} ({syncer_message('syncer.this_device')})" if name and name == me else name
 
     return ConflictView(
         id=conflict["record_id"],
@@ -108,19 +108,19 @@ def parse_value(collection: str, field: str, text: str) -> Any:
     """A value typed by a person, as the field's type wants it."""
     spec = COLLECTIONS[collection].fields.get(field)
     if spec is None:
-        raise SyncError("syncer.bad_value", field=field, reason=tr("syncer.reason.unknown_field"))
+        raise SyncError("syncer.bad_value", field=field, reason=syncer_message("syncer.reason.unknown_field"))
     if spec.type is FieldType.INT:
         try:
             return int(text)
         except ValueError:
-            raise SyncError("syncer.bad_value", field=field, reason=tr("syncer.reason.int")) from None
+            raise SyncError("syncer.bad_value", field=field, reason=syncer_message("syncer.reason.int")) from None
     if spec.type is FieldType.BOOL:
         lowered = text.strip().lower()
         if lowered in ("true", "ja", "yes", "1"):
             return True
         if lowered in ("false", "nej", "no", "0"):
             return False
-        raise SyncError("syncer.bad_value", field=field, reason=tr("syncer.reason.bool"))
+        raise SyncError("syncer.bad_value", field=field, reason=syncer_message("syncer.reason.bool"))
     return text
 
 

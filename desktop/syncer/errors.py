@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from desktop.messages import tr
+from desktop.syncer.messages import syncer_message
 
 
 class SyncError(Exception):
@@ -30,7 +30,7 @@ class SyncError(Exception):
         super().__init__(self.key)
 
     def __str__(self) -> str:
-        return tr(self.key, **self.kwargs)
+        return syncer_message(self.key, **self.kwargs)
 
     def __repr__(self) -> str:
         extra = f", detail={self.detail!r}" if self.detail else ""
