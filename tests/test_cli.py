@@ -335,3 +335,18 @@ def test_secrets_leave_the_environment_once_read(demo_vault, tmp_path, monkeypat
     monkeypatch.setenv("SAMVERKA_NEW_PASSPHRASE", "ett nytt lösenord för valvet")
     assert cli.main(["--data-dir", str(data_dir), "passwd", "--recovery-key"]) == 0
     assert not {"SAMVERKA_PASSPHRASE", "SAMVERKA_RECOVERY_KEY", "SAMVERKA_NEW_PASSPHRASE"} & set(os.environ)
+
+
+def test_check_names_a_damaged_key_slot(demo_vault, tmp_path):
+    data_dir = copy_of(demo_vault, tmp_path)
+    assert run(data_dir, "recovery-key").returncode == 0
+    slot_file = data_dir / "vault.json"
+    document = json.loads(slot_file.read_text())
+    recovery = next(slot for slot in document["slots"] if slot["kind"] == "recovery")
+    recovery["nonce"] = recovery["nonce"][::-1]  # the checksum no longer matches
+    slot_file.write_text(json.dumps(document))
+
+    result = run(data_dir, "check")
+    assert result.returncode == 1, result.stdout + result.stderr
+    assert "Skadad nyckelplats" in result.stdout and "återställningsnyckel" in result.stdout
+    assert "Databasen är hel" in result.stdout and "samverka recovery-key" in result.stdout
