@@ -1,9 +1,11 @@
 """The headless `samverka` command line: create and unlock the vault, load the demo, search, show.
 
 Every subcommand that opens the vault reads the passphrase from a prompt, or from
-``SAMVERKA_PASSPHRASE`` for scripts (never from argv, which other users can read). A user's
-mistake ends with a message that names it and says what to do, and a non-zero exit code; a
-traceback is shown only with ``SAMVERKA_DEBUG=1``.
+``SAMVERKA_PASSPHRASE`` for scripts (never from argv, which other users can read); likewise
+``SAMVERKA_NEW_PASSPHRASE`` and ``SAMVERKA_RECOVERY_KEY``. Each is removed from the environment
+as soon as it is read, so that programs started later do not inherit it. A user's mistake ends
+with a message that names it and says what to do, and a non-zero exit code; a traceback is
+shown only with ``SAMVERKA_DEBUG=1``.
 """
 
 from __future__ import annotations
@@ -11,18 +13,24 @@ from __future__ import annotations
 import argparse
 import getpass
 import os
+import re
 import sys
 import traceback
 from pathlib import Path
 from typing import Callable, Sequence
 
+import sqlcipher3.dbapi2 as sqlcipher
+from sqlalchemy import exc as sa_exc
+
 from desktop import session as sessions
 from desktop.i18n import LANGUAGES, N_, NP_, _, label, set_language, tr
 from desktop.store import Store, StoreError, format_phone
+from desktop.store import meta
+from desktop.store.connection import damage_error, is_damage, silence_sqlcipher_log
 from desktop.store.demo import load_demo
 from desktop.store.messages import channel_kind_label, collection_label
 from desktop.syncer.messages import syncer_message
-from desktop.vault import KdfParams, Vault, VaultError, calibrate_kdf
+from desktop.vault import DATABASE_FILE, KdfParams, Vault, VaultError, calibrate_kdf
 from sync.records import PHONE_CHANNEL_KINDS
 
 EXIT_OK = 0
@@ -73,6 +81,13 @@ VALUE_NAMES: dict[str, tuple[str, str]] = {
 }
 
 
+SLOT_KINDS: dict[str, tuple[str, str]] = {
+    "passphrase": NP_("key slot", "passphrase"),
+    "recovery": NP_("key slot", "recovery key"),
+    "": NP_("key slot", "unknown kind"),
+}
+
+
 class UserError(Exception):
     """A mistake the user can fix; the message says how."""
 
@@ -84,23 +99,49 @@ def _word(table: dict[str, tuple[str, str]], key: str) -> str:
 # --- passphrases -------------------------------------------------------------------------
 
 
-def _ask(prompt: str) -> str:
-    if not sys.stdin.isatty():
-        raise UserError(tr("No terminal to ask for the passphrase. Set SAMVERKA_PASSPHRASE for scripts."))
+def _terminal_available() -> bool:
+    """Whether getpass can ask someone: it reads the terminal itself, also when stdin is a pipe
+    (``echo "tib sos" | samverka`` in a terminal still asks for the passphrase there)."""
+    if os.name != "posix":
+        return sys.stdin.isatty()
+    try:
+        os.close(os.open("/dev/tty", os.O_RDWR | os.O_NOCTTY))
+    except OSError:
+        return False
+    return True
+
+
+def _ask(prompt: str, env_name: str = "SAMVERKA_PASSPHRASE") -> str:
+    if not _terminal_available():
+        raise UserError(tr(
+            "No terminal to ask for the secret. Set {variable} for scripts.", variable=env_name
+        ))
     return getpass.getpass(tr(prompt))
 
 
+def _take_from_environment(name: str) -> str | None:
+    """A secret from the environment, removed from it at once (child processes inherit it)."""
+    return os.environ.pop(name, None)
+
+
 def read_passphrase() -> str:
-    from_env = os.environ.get("SAMVERKA_PASSPHRASE")
+    from_env = _take_from_environment("SAMVERKA_PASSPHRASE")
     return from_env if from_env is not None else _ask(N_("Passphrase: "))
 
 
-def read_new_passphrase(env_name: str) -> str:
-    from_env = os.environ.get(env_name)
+def read_recovery_key() -> str:
+    from_env = _take_from_environment("SAMVERKA_RECOVERY_KEY")
     if from_env is not None:
         return from_env
-    first = _ask(N_("New passphrase: "))
-    if _ask(N_("Repeat the passphrase: ")) != first:
+    return _ask(N_("Recovery key: "), "SAMVERKA_RECOVERY_KEY")
+
+
+def read_new_passphrase(env_name: str) -> str:
+    from_env = _take_from_environment(env_name)
+    if from_env is not None:
+        return from_env
+    first = _ask(N_("New passphrase: "), env_name)
+    if _ask(N_("Repeat the passphrase: "), env_name) != first:
         raise UserError(tr("The passphrases differ. Try again."))
     return first
 
@@ -121,6 +162,7 @@ def choose_kdf() -> KdfParams:
 
 
 def _unlock(data_dir: Path) -> sessions.Session:
+    sessions.open_vault(data_dir)  # a missing or damaged file is said before the prompt
     return sessions.unlock_session(data_dir, read_passphrase())
 
 
@@ -143,7 +185,7 @@ def cmd_init(args: argparse.Namespace) -> int:
 
 
 def _load_demo(store: Store) -> None:
-    if store.get_meta("demo") == "1":
+    if store.get_meta(meta.DEMO):
         print(tr("The demo region is already in the vault; nothing changed."))
         return
     counts = load_demo(store)
@@ -165,9 +207,16 @@ def with_session(args: argparse.Namespace, work: Callable[[Store], None]) -> Non
 
 
 def describe_channel(kind: str, shown_value: str, label: str | None, resilient: bool = False) -> str:
-    text = f"{shown_value} ({channel_kind_label(kind)}"
-    text += f", {label})" if label else ")"
-    return text + (" ⚡" if resilient else "")
+    """"070-174 06 05 (Mobil, jour)": the value, the kind, and the label when it adds something.
+
+    A label that repeats the kind ("Funktionsbrevlåda") or starts with it ("Rakel,
+    individnummer") stands in for the kind instead of following it."""
+    kind_label = channel_kind_label(kind)
+    if label and label.casefold().startswith(kind_label.casefold()):
+        described = label
+    else:
+        described = f"{kind_label}, {label}" if label else kind_label
+    return f"{shown_value} ({described})" + (" ⚡" if resilient else "")
 
 
 def describe_channel_record(channel: dict) -> str:
@@ -285,30 +334,104 @@ def cmd_show(args: argparse.Namespace) -> int:
 
 
 def cmd_passwd(args: argparse.Namespace) -> int:
-    vault = Vault.open(args.data_dir)
+    if args.recovery_key:
+        return _reset_passphrase(args.data_dir)
+    sessions.open_vault(args.data_dir)
     old = read_passphrase()
-    vault.unlock(old)  # a wrong old passphrase fails here, before asking for a new one
-    new = read_new_passphrase("SAMVERKA_NEW_PASSPHRASE")
-    vault.change_passphrase(old, new, kdf=choose_kdf())
+    # A wrong old passphrase fails here, before asking for a new one.
+    opened = sessions.unlock_session(args.data_dir, old)
+    try:
+        new = read_new_passphrase("SAMVERKA_NEW_PASSPHRASE")
+        opened.vault.change_passphrase(old, new, kdf=choose_kdf())
+    finally:
+        opened.close()
     print(tr("The passphrase is changed. The database did not need re-encrypting."))
     return EXIT_OK
 
 
+def _reset_passphrase(data_dir: Path) -> int:
+    """`passwd --recovery-key`: a forgotten passphrase replaced through the recovery key."""
+    sessions.open_vault(data_dir)
+    recovery_key = read_recovery_key()
+    opened = sessions.unlock_session_with_recovery_key(data_dir, recovery_key)
+    try:
+        new = read_new_passphrase("SAMVERKA_NEW_PASSPHRASE")
+        opened.reset_passphrase(recovery_key, new, kdf=choose_kdf())
+    finally:
+        opened.close()
+    print(tr(
+        "The passphrase is changed, and the database is re-encrypted under a new key: the "
+        "old passphrase no longer opens it, not even with an old copy of vault.json. The "
+        "recovery key still works."
+    ))
+    return EXIT_OK
+
+
 def cmd_recovery_key(args: argparse.Namespace) -> int:
-    vault = Vault.open(args.data_dir)
-    recovery_key = vault.add_recovery_key(read_passphrase())
+    sessions.open_vault(args.data_dir)
+    passphrase = read_passphrase()
+    opened = sessions.unlock_session(args.data_dir, passphrase)
+    try:
+        recovery_key = opened.new_recovery_key(passphrase)
+    finally:
+        opened.close()
     print(tr("Recovery key (shown only now – copy it down and keep it safe):"))
     print()
     print(f"    {recovery_key}")
     print()
-    print(tr("It unlocks the vault if the passphrase is forgotten. Any earlier key no longer works."))
+    print(tr(
+        "It unlocks the vault if the passphrase is forgotten. Any earlier key no longer "
+        "works: the database is re-encrypted under a new key."
+    ))
+    return EXIT_OK
+
+
+def _damaged_pages(problems: Sequence[str]) -> list[int]:
+    pages = {int(number) for line in problems for number in re.findall(r"page (\d+)", line)}
+    return sorted(pages)
+
+
+def cmd_check(args: argparse.Namespace) -> int:
+    """Read every page of the database and check the key-slot file; exit 1 when damaged."""
+    opened = _unlock(args.data_dir)
+    try:
+        problems = opened.store.check_integrity()
+        damaged_slots = opened.vault.damaged_slots()
+    finally:
+        opened.close()
+    database = args.data_dir / DATABASE_FILE
+    for slot in damaged_slots:
+        kind = _word(SLOT_KINDS, slot.kind or "")
+        print(tr("Damaged key slot in {path}: {kind}.", path=opened.vault.slot_path, kind=kind))
+    if problems:
+        pages = _damaged_pages(problems)
+        shown = ", ".join(str(page) for page in pages[:20]) + (" …" if len(pages) > 20 else "")
+        print(tr("The database {path} is damaged.", path=database))
+        if pages:
+            print(tr("Pages that cannot be read: {pages}.", pages=shown))
+        print(tr(
+            "What to do: delete nothing. Copy the folder {folder} somewhere safe, then restore "
+            "samverka.db and vault.json from the same backup. If the vault is connected to a "
+            "server, a new vault enrolled with a new code gets the shared data back (changes "
+            "not yet sent are lost).", folder=args.data_dir,
+        ))
+    if damaged_slots and not problems:
+        print(tr(
+            "The database is intact. Make a new recovery key (samverka recovery-key) or a new "
+            "passphrase (samverka passwd): that writes vault.json anew."
+        ))
+    if problems or damaged_slots:
+        return EXIT_USER_ERROR
+    print(tr("The database {path} and the key-slot file are intact.", path=database))
     return EXIT_OK
 
 
 def cmd_start(args: argparse.Namespace) -> int:
-    """No subcommand: open (or on first run create, with the demo region) and search interactively.
+    """No subcommand: open (or on first run create, with the demo region) and search.
 
-    The desktop window takes this place when it lands.
+    At a terminal: a search prompt, until an empty line. Without one (piped input): one search
+    per input line, each answer under the line it answers. The desktop window takes this
+    place when there is a display.
     """
     if not Vault.exists(args.data_dir):
         opened = _create(args.data_dir)
@@ -316,21 +439,33 @@ def cmd_start(args: argparse.Namespace) -> int:
     else:
         opened = _unlock(args.data_dir)
     try:
-        if not sys.stdin.isatty():
-            build_parser().print_help()
-            return EXIT_OK
-        print(tr("Search for a function, organisation, forum or routine. An empty line quits."))
-        while True:
-            try:
-                text = input(tr("Search: ")).strip()
-            except EOFError:
-                break
-            if not text:
-                break
-            print_hits(opened.store, text, 10)
+        if sys.stdin.isatty():
+            _search_prompt(opened.store)
+        else:
+            _search_lines(opened.store, sys.stdin)
     finally:
         opened.close()
     return EXIT_OK
+
+
+def _search_prompt(store: Store) -> None:
+    print(tr("Search for a function, organisation, forum or routine. An empty line quits."))
+    while True:
+        try:
+            text = input(tr("Search: ")).strip()
+        except EOFError:
+            break
+        if not text:
+            break
+        print_hits(store, text, 10)
+
+
+def _search_lines(store: Store, lines) -> None:
+    for line in lines:
+        text = line.strip()
+        if text:
+            print(tr("Search: ") + text)
+            print_hits(store, text, 10)
 
 
 # --- sync (desktop/syncer) ---------------------------------------------------------------
@@ -509,10 +644,19 @@ def build_parser() -> argparse.ArgumentParser:
     show.add_argument("reference", nargs="+", metavar=tr("ID_OR_TEXT"))
     show.set_defaults(func=cmd_show)
 
-    commands.add_parser("passwd", help=tr("change the passphrase")).set_defaults(func=cmd_passwd)
+    passwd = commands.add_parser("passwd", help=tr("change the passphrase"))
+    passwd.add_argument(
+        "--recovery-key", action="store_true",
+        help=tr("forgotten passphrase: unlock with the recovery key (asked for, or "
+                "SAMVERKA_RECOVERY_KEY) and choose a new one"),
+    )
+    passwd.set_defaults(func=cmd_passwd)
     commands.add_parser(
         "recovery-key", help=tr("make a new recovery key (shown once)")
     ).set_defaults(func=cmd_recovery_key)
+    commands.add_parser(
+        "check", help=tr("check that the database and the key-slot file are intact")
+    ).set_defaults(func=cmd_check)
 
     enroll = commands.add_parser("enroll", help=tr("connect the vault to the organisation's server (one-time code)"))
     enroll.add_argument("--server", required=True, metavar="URL", help=tr("the server's address, https://…"))
@@ -553,6 +697,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.data_dir is None:
         args.data_dir = sessions.default_data_dir()
     command = getattr(args, "func", cmd_start)
+    silence_sqlcipher_log()  # its lines would land on the terminal; errors are said in words
     try:
         return command(args)
     except (UserError, VaultError, StoreError) as error:
@@ -565,6 +710,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(tr("Interrupted."), file=sys.stderr)
         return EXIT_INTERRUPTED
     except Exception as error:  # the last line of defence: a message, never a bare traceback
+        if isinstance(error, (sqlcipher.DatabaseError, sa_exc.DatabaseError)) and is_damage(error):
+            # A damaged page read in the middle of a search or a sync: say so, not "unexpected".
+            print(str(damage_error(args.data_dir / DATABASE_FILE, error)), file=sys.stderr)
+            return EXIT_USER_ERROR
         if os.environ.get("SAMVERKA_DEBUG"):
             traceback.print_exc()
         print(tr("An unexpected error occurred ({error}). Your data is untouched. Run again with SAMVERKA_DEBUG=1 and report the output.", error=type(error).__name__), file=sys.stderr)

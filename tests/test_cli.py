@@ -4,17 +4,23 @@ from __future__ import annotations
 
 import json
 import os
+import re
+import shutil
 import subprocess
 import sys
 from pathlib import Path
 
 import pytest
 
+from desktop.vault.recovery import generate_recovery_key
+
 PASSPHRASE = "korrekt häst batteri häftklammer"
 DEMO = Path(__file__).resolve().parents[1] / "resources" / "demo" / "region.json"
 
 
-def run(data_dir: Path, *args: str, passphrase: str | None = PASSPHRASE, **env: str):
+def run(
+    data_dir: Path, *args: str, passphrase: str | None = PASSPHRASE, stdin: str = "", **env: str
+):
     environment = {
         key: value
         for key, value in os.environ.items()
@@ -23,9 +29,11 @@ def run(data_dir: Path, *args: str, passphrase: str | None = PASSPHRASE, **env: 
     environment.update({"SAMVERKA_FAST_KDF": "1", "SAMVERKA_LANG": "sv", **env})
     if passphrase is not None:
         environment["SAMVERKA_PASSPHRASE"] = passphrase
+    # A new session has no controlling terminal: nothing can be asked, as in a script or CI.
     return subprocess.run(
         [sys.executable, "-m", "desktop", "--data-dir", str(data_dir), *args],
-        capture_output=True, text=True, env=environment, stdin=subprocess.DEVNULL, timeout=120,
+        capture_output=True, text=True, env=environment, input=stdin, timeout=120,
+        start_new_session=True,
     )
 
 
@@ -179,3 +187,166 @@ def test_standard_sqlite_cannot_read_the_database(demo_vault):
     with pytest.raises(sqlite3.DatabaseError):
         connection.execute("SELECT name FROM sqlite_master").fetchall()
     connection.close()
+
+
+# ------------------------------------------------------------------------- files that went wrong
+
+
+def copy_of(vault: Path, tmp_path: Path) -> Path:
+    data_dir = tmp_path / "data"
+    shutil.copytree(vault, data_dir)
+    return data_dir
+
+
+def flip_bytes(path: Path, offsets) -> None:
+    with path.open("r+b") as handle:
+        for offset in offsets:
+            handle.seek(offset)
+            byte = handle.read(1)
+            handle.seek(offset)
+            handle.write(bytes([byte[0] ^ 0x01]))
+
+
+def assert_no_sqlcipher_log(result) -> None:
+    assert "ERROR" not in result.stderr and "hmac" not in result.stderr.lower(), result.stderr
+
+
+@pytest.mark.parametrize("args", [("search", "rlc"), ("show", "rlc"), ("demo",), ()])
+def test_a_deleted_database_is_not_replaced_by_an_empty_one(demo_vault, tmp_path, args):
+    data_dir = copy_of(demo_vault, tmp_path)
+    (data_dir / "samverka.db").unlink()
+    result = run(data_dir, *args)
+    assert_clean_failure(result, str(data_dir / "samverka.db"), "saknas", "säkerhetskopia")
+    assert result.returncode == 1
+    assert sorted(p.name for p in data_dir.iterdir()) == ["vault.json"]  # nothing created
+
+
+def test_a_damaged_header_is_called_damage_not_a_wrong_passphrase(demo_vault, tmp_path):
+    data_dir = copy_of(demo_vault, tmp_path)
+    database = data_dir / "samverka.db"
+    flip_bytes(database, [200])  # inside the first page, after its salt
+    before = database.read_bytes()
+    for args in (("search", "rlc"), ("check",)):
+        result = run(data_dir, *args)
+        assert_clean_failure(result, str(database), "skadad", "säkerhetskopia")
+        assert result.returncode == 1
+        assert "Fel lösenfras" not in result.stderr
+        assert_no_sqlcipher_log(result)
+    assert database.read_bytes() == before
+
+
+def test_damaged_pages_are_called_damage_and_found_by_check(demo_vault, tmp_path):
+    data_dir = copy_of(demo_vault, tmp_path)
+    database = data_dir / "samverka.db"
+    pages = database.stat().st_size // 4096
+    flip_bytes(database, [4096 * (pages - 2) + 100])  # one page near the end
+    checked = run(data_dir, "check")
+    assert checked.returncode == 1, checked.stdout + checked.stderr
+    assert "skadad" in checked.stdout and f"{pages - 1}." in checked.stdout
+    assert "säkerhetskopia" in checked.stdout
+    assert_no_sqlcipher_log(checked)
+
+    flip_bytes(database, [4096 * page + 100 for page in range(8, pages)])  # every later page
+    for args in (("search", "rlc"), ("show", "tib", "sos")):
+        result = run(data_dir, *args)
+        assert_clean_failure(result, str(database), "skadad", "samverka check")
+        assert result.returncode == 1
+        assert_no_sqlcipher_log(result)
+
+
+def test_check_of_an_intact_vault(demo_vault):
+    result = run(demo_vault, "check")
+    assert result.returncode == 0, result.stderr
+    assert "hela" in result.stdout or "oskadad" in result.stdout
+
+
+def test_passwd_with_the_recovery_key_rekeys_the_database(demo_vault, tmp_path):
+    data_dir = copy_of(demo_vault, tmp_path)
+    made = run(data_dir, "recovery-key")
+    assert made.returncode == 0, made.stderr
+    recovery_key = re.search(r"[0-9A-Z]{5}(-[0-9A-Z]{5}){7}", made.stdout).group(0)
+    old_slot_file = (data_dir / "vault.json").read_bytes()
+    new = "ett nytt lösenord för valvet"
+
+    no_key = run(data_dir, "passwd", "--recovery-key", passphrase=None)
+    assert_clean_failure(no_key, "SAMVERKA_RECOVERY_KEY")
+    wrong = run(
+        data_dir, "passwd", "--recovery-key", passphrase=None,
+        SAMVERKA_RECOVERY_KEY=generate_recovery_key(),  # well-formed, another vault's
+        SAMVERKA_NEW_PASSPHRASE=new,
+    )
+    assert_clean_failure(wrong, "Återställningsnyckeln hör inte till")
+    reset = run(
+        data_dir, "passwd", "--recovery-key", passphrase=None,
+        SAMVERKA_RECOVERY_KEY=recovery_key.lower(), SAMVERKA_NEW_PASSPHRASE=new,
+    )
+    assert reset.returncode == 0, reset.stderr
+    assert run(data_dir, "search", "tib", passphrase=new).returncode == 0
+    assert_clean_failure(run(data_dir, "search", "tib"), "Fel lösenfras")
+    # An old copy of vault.json with the old passphrase no longer opens today's data.
+    (data_dir / "vault.json").write_bytes(old_slot_file)
+    stale = run(data_dir, "search", "tib")
+    assert_clean_failure(stale, "samma säkerhetskopia")
+    assert "Fel lösenfras" not in stale.stderr
+
+
+def test_channel_lines_do_not_repeat_the_kind(demo_vault):
+    shown = run(demo_vault, "show", "tib", "sos")
+    searched = run(demo_vault, "search", "tib", "sos")
+    for result in (shown, searched):
+        assert result.returncode == 0, result.stderr
+        assert "Funktionsbrevlåda, Funktionsbrevlåda" not in result.stdout
+        assert "Rakel, Rakel" not in result.stdout
+    assert "(Rakel, individnummer)" in shown.stdout
+    assert "(Funktionsbrevlåda)" in shown.stdout
+    assert "(Mobil, Jourmobil TiB)" in shown.stdout  # a label that adds something still follows
+
+
+def test_demo_a_second_time_says_it_is_there(demo_vault):
+    result = run(demo_vault, "demo")
+    assert result.returncode == 0, result.stderr
+    assert "finns redan" in result.stdout
+    assert "inläst: ." not in result.stdout
+
+
+def test_piped_start_answers_one_search_per_line(demo_vault):
+    result = run(demo_vault, stdin="tib sos\n\nräddningschef\n")
+    assert result.returncode == 0, result.stderr
+    assert "användning" not in result.stdout.lower() and "usage" not in result.stdout.lower()
+    assert result.stdout.count("Sök: ") == 2
+    first, second = result.stdout.split("Sök: ")[1:]
+    assert first.startswith("tib sos") and "SOS Alarm" in first
+    assert second.startswith("räddningschef") and "Räddningschef i beredskap" in second
+
+
+def test_secrets_leave_the_environment_once_read(demo_vault, tmp_path, monkeypatch, capsys):
+    from desktop import cli
+
+    data_dir = copy_of(demo_vault, tmp_path)
+    monkeypatch.setenv("SAMVERKA_FAST_KDF", "1")
+    monkeypatch.setenv("SAMVERKA_PASSPHRASE", PASSPHRASE)
+    assert cli.main(["--data-dir", str(data_dir), "search", "tib"]) == 0
+    assert "SAMVERKA_PASSPHRASE" not in os.environ
+
+    monkeypatch.setenv("SAMVERKA_PASSPHRASE", PASSPHRASE)
+    assert cli.main(["--data-dir", str(data_dir), "recovery-key"]) == 0
+    recovery_key = re.search(r"[0-9A-Z]{5}(-[0-9A-Z]{5}){7}", capsys.readouterr().out).group(0)
+    monkeypatch.setenv("SAMVERKA_RECOVERY_KEY", recovery_key)
+    monkeypatch.setenv("SAMVERKA_NEW_PASSPHRASE", "ett nytt lösenord för valvet")
+    assert cli.main(["--data-dir", str(data_dir), "passwd", "--recovery-key"]) == 0
+    assert not {"SAMVERKA_PASSPHRASE", "SAMVERKA_RECOVERY_KEY", "SAMVERKA_NEW_PASSPHRASE"} & set(os.environ)
+
+
+def test_check_names_a_damaged_key_slot(demo_vault, tmp_path):
+    data_dir = copy_of(demo_vault, tmp_path)
+    assert run(data_dir, "recovery-key").returncode == 0
+    slot_file = data_dir / "vault.json"
+    document = json.loads(slot_file.read_text())
+    recovery = next(slot for slot in document["slots"] if slot["kind"] == "recovery")
+    recovery["nonce"] = recovery["nonce"][::-1]  # the checksum no longer matches
+    slot_file.write_text(json.dumps(document))
+
+    result = run(data_dir, "check")
+    assert result.returncode == 1, result.stdout + result.stderr
+    assert "Skadad nyckelplats" in result.stdout and "återställningsnyckel" in result.stdout
+    assert "Databasen är hel" in result.stdout and "samverka recovery-key" in result.stdout

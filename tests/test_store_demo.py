@@ -8,6 +8,7 @@ import uuid
 
 import pytest
 
+from desktop.store import InvalidInput
 from desktop.store.demo import demo_record_id, load_demo, resources_dir
 from sync.records import DEMO_NAMESPACE
 
@@ -50,8 +51,9 @@ def test_broken_demo_file_loads_nothing(store, tmp_path):
     broken = {"format": 1, "records": [*TINY["records"][:2], {"collection": "channels", "key": "x", "fields": {"function_id": {"ref": "missing"}, "kind": "mobile", "value": "070-174 06 05"}}]}
     path = tmp_path / "broken.json"
     path.write_text(json.dumps(broken), encoding="utf-8")
-    with pytest.raises(Exception):
+    with pytest.raises(InvalidInput) as caught:
         load_demo(store, path)
+    assert caught.value.key == "invalid.reference" and caught.value.field == "function_id"
     assert store.count("organisations") == 0 and store.outbox_count() == 0
     assert store.get_meta("demo") is None
 
@@ -63,7 +65,6 @@ def test_unknown_format_is_refused(store, tmp_path):
         load_demo(store, path)
 
 
-@pytest.mark.skipif(not (resources_dir() / "demo" / "region.json").exists(), reason="no demo region yet")
 def test_the_demo_region_loads(store):
     counts = load_demo(store)
     document = json.loads((resources_dir() / "demo" / "region.json").read_text(encoding="utf-8"))

@@ -189,7 +189,7 @@ def test_operator_words_are_plain_words(store, region):
 
 def test_query_tokens_are_quoted():
     assert query_tokens("Tib  SOS-alarm") == ["Tib", "SOS", "alarm"]
-    assert query_tokens("+46 (0)70-174 06") == ["46070174", "06"][:1] or True
+    assert query_tokens("+46 (0)70-174 06") == ["467017406"]  # the "(0)" is not dialled
     assert query_tokens("070-174 06 05") == ["0701740605"]
     assert query_tokens("112") == ["112"]
     assert match_expression(query_tokens('a"b')) == '"a"* "b"*'
@@ -206,14 +206,13 @@ def test_broad_queries_rank_a_bounded_candidate_set(store, region, monkeypatch):
     monkeypatch.setattr("desktop.store.search.CANDIDATES", 3)
     extra = [make_function(store, region["ssbf"], f"Räddningsledare {i}", None) for i in range(10)]
     hits = store.search("r")  # far more than 3 matches: only the first candidates are ranked
-    assert 1 <= len(hits) <= 3
-    everything = set(ids(store.search("r", limit=1000)))
-    assert set(ids(hits)) <= everything
+    assert len(hits) == 3
     # Organisations and functions come before channels in the candidate order.
     assert all(h.collection != "channels" for h in hits)
     # A narrow query (at most CANDIDATES matches) is ranked exactly.
     assert ids(store.search("räddningschef"))[0] == region["rcb"]
-    assert len(extra) == 10
+    monkeypatch.undo()  # every candidate ranked again: each of the ten is found
+    assert set(ids(store.search("räddningsledare", limit=20))) == set(extra)
 
 
 def test_optimize_keeps_results(store, region, monkeypatch):

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from desktop.store import DatabaseCorrupt, Store, WrongKey
+from desktop.store import DatabaseCorrupt, DatabaseMissing, Store, WrongKey, meta
 from test_store_helpers import make_channel, make_function, make_org
 
 MARKER = "MARKÖR-7f3a"
@@ -159,20 +159,84 @@ def test_key_must_be_32_raw_bytes(db_path):
     assert not db_path.exists()
 
 
-def test_check_integrity_finds_a_damaged_page(store, db_path, db_key):
+def flip_byte(path: Path, offset: int) -> None:
+    with path.open("r+b") as handle:
+        handle.seek(offset)
+        byte = handle.read(1)
+        handle.seek(offset)
+        handle.write(bytes([byte[0] ^ 0xFF]))
+
+
+def fill(store: Store) -> None:
     org = make_org(store)
     for i in range(200):
         make_function(store, org, f"Funktion {i}", description="text " * 50)
+
+
+def test_check_integrity_names_a_damaged_page_and_reads_say_damaged(store, db_path, db_key):
+    fill(store)
     assert store.check_integrity() == []
     store.close()
-    with db_path.open("r+b") as handle:  # flip one byte in the middle of a later page
-        handle.seek(db_path.stat().st_size - 4096 * 3 + 1000)
-        byte = handle.read(1)
-        handle.seek(-1, 1)
-        handle.write(bytes([byte[0] ^ 0xFF]))
-    try:
-        damaged = Store.open(db_path, db_key)
-    except DatabaseCorrupt:
-        return  # found already at open: also fine
-    with damaged:
-        assert damaged.check_integrity() != []
+    pages = db_path.stat().st_size // 4096
+    flip_byte(db_path, 4096 * (pages - 3) + 1000)  # the middle of a later page
+
+    with Store.open(db_path, db_key) as damaged:  # the first pages are sound: it opens
+        problems = damaged.check_integrity()
+    assert problems == [f"HMAC verification failed for page {pages - 2}"]
+
+    for page in range(pages // 2, pages):  # the later half, where the functions are
+        flip_byte(db_path, 4096 * page + 1000)
+    with Store.open(db_path, db_key) as damaged:
+        with pytest.raises(DatabaseCorrupt) as caught:
+            damaged.list("functions")
+    assert caught.value.key == "store.database_corrupt" and "skadad" in str(caught.value)
+
+
+def test_a_damaged_first_page_is_damage_not_a_wrong_key(store, data_dir, db_path, db_key):
+    fill(store)
+    store.close()
+    flip_byte(db_path, 200)  # inside page 1, after the plaintext salt
+    before = folder_state(data_dir)
+
+    with pytest.raises(DatabaseCorrupt) as damaged:
+        Store.open(db_path, db_key)
+    with pytest.raises(WrongKey):
+        Store.open(db_path, os.urandom(32))
+
+    assert damaged.value.key == "store.header_damaged"
+    assert "lösenfrasen är rätt" in str(damaged.value)
+    assert folder_state(data_dir) == before
+
+
+def test_rekey_changes_the_key_of_every_page(store, data_dir, db_path, db_key):
+    fill(store)
+    new_key = os.urandom(32)
+    store.rekey(new_key)
+    make_org(store, "Efter bytet")  # the open store goes on working
+    store.close()
+
+    assert sorted(p.name for p in data_dir.iterdir()) == [db_path.name]
+    with pytest.raises(WrongKey):
+        Store.open(db_path, db_key)
+    with Store.open(db_path, new_key) as again:
+        assert again.check_integrity() == []
+        assert again.count("functions") == 200
+        assert {r["fields"]["name"] for r in again.list("organisations")} >= {"Efter bytet"}
+
+
+def test_a_missing_database_is_not_created_when_it_must_exist(db_path, db_key):
+    with pytest.raises(DatabaseMissing):
+        Store.open(db_path, db_key, create=False)
+    assert not db_path.exists()
+
+
+def test_meta_keys_keep_their_declared_type(store):
+    store.set_meta(meta.DEMO, True)
+    assert store.get_meta(meta.DEMO) is True
+    with pytest.raises(TypeError):
+        store.set_meta(meta.DEMO, "1")
+    with pytest.raises(TypeError):
+        store.set_meta(meta.SERVER_OFFSET_MS, True)
+    store.set_meta("demo", "1")  # written past the declaration, as old code could have
+    assert store.get_meta(meta.DEMO) is None
+    assert store.get_meta(meta.DEMO, False) is False

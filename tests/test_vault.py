@@ -38,6 +38,7 @@ from desktop.vault import (
     WrongRecoveryKey,
     calibrate_kdf,
 )
+from desktop.store import Store
 from desktop.vault import slotfile
 
 CHEAP = KdfParams.minimum()  # OWASP minimum: ~35 ms per derivation, keeps the suite fast
@@ -59,6 +60,35 @@ def data_dir(tmp_path: Path) -> Path:
 @pytest.fixture
 def vault(data_dir: Path) -> tuple[Vault, bytes]:
     return Vault.create(data_dir, PASSPHRASE, kdf=CHEAP)
+
+
+@pytest.fixture
+def database(vault: tuple[Vault, bytes]):
+    """The vault's encrypted database, open: what a recovery key re-encrypts."""
+    opened, key = vault
+    store = Store.open(opened.database_path, key)
+    yield store
+    store.close()
+
+
+def new_recovery_key(opened: Vault, database: Store, passphrase: str = PASSPHRASE) -> str:
+    return opened.add_recovery_key(passphrase, rekey=database.rekey, kdf=CHEAP)
+
+
+def recovery_key_and_new_key(opened: Vault, database: Store) -> tuple[str, bytes]:
+    """A new recovery key, and the new database key that comes with it."""
+    recovery_key = new_recovery_key(opened, database)
+    return recovery_key, opened.unlock(PASSPHRASE)
+
+
+def never_rekey(new_key: bytes) -> None:
+    raise AssertionError("the database must not be re-keyed here")
+
+
+def slot_file_state(data_dir: Path) -> tuple[bytes, int]:
+    """The key-slot file's bytes and mtime (the open database's own files change by themselves)."""
+    path = data_dir / SLOT_FILE
+    return path.read_bytes(), path.stat().st_mtime_ns
 
 
 def snapshot(directory: Path) -> dict[str, tuple[bytes, int]]:
@@ -201,32 +231,40 @@ def test_change_passphrase_with_the_wrong_old_one_changes_nothing(
 
 
 def test_change_keeps_slots_another_window_added_meanwhile(
-    vault: tuple[Vault, bytes], data_dir: Path
+    vault: tuple[Vault, bytes], database: Store, data_dir: Path
 ) -> None:
-    first, key = vault
+    first, _ = vault
     second = Vault.open(data_dir)
-    recovery_key = second.add_recovery_key(PASSPHRASE, kdf=CHEAP)
+    recovery_key = new_recovery_key(second, database)
 
     first.change_passphrase(PASSPHRASE, OTHER, kdf=CHEAP)
 
-    assert Vault.open(data_dir).unlock_with_recovery_key(recovery_key) == key
+    reopened = Vault.open(data_dir)
+    assert reopened.unlock_with_recovery_key(recovery_key) == reopened.unlock(OTHER)
 
 
 # ------------------------------------------------------------------------- recovery key
 
 
-def test_recovery_key_unlocks_with_the_same_key(vault: tuple[Vault, bytes], data_dir: Path) -> None:
-    opened, key = vault
-    recovery_key = opened.add_recovery_key(PASSPHRASE, kdf=CHEAP)
+def test_recovery_key_unlocks_with_the_passphrases_key(
+    vault: tuple[Vault, bytes], database: Store, data_dir: Path
+) -> None:
+    opened, _ = vault
+    recovery_key = new_recovery_key(opened, database)
 
     assert RECOVERY_KEY_SHAPE.fullmatch(recovery_key)
-    assert Vault.open(data_dir).unlock_with_recovery_key(recovery_key) == key
+    reopened = Vault.open(data_dir)
+    key = reopened.unlock(PASSPHRASE)
+    assert reopened.unlock_with_recovery_key(recovery_key) == key
     assert [slot.kind for slot in opened.slots()] == ["passphrase", "recovery"]
+    database.close()
+    with Store.open(opened.database_path, key, create=False) as reopened_database:
+        assert reopened_database.check_integrity() == []
 
 
-def test_recovery_key_is_read_back_forgivingly(vault: tuple[Vault, bytes]) -> None:
-    opened, key = vault
-    recovery_key = opened.add_recovery_key(PASSPHRASE, kdf=CHEAP)
+def test_recovery_key_is_read_back_forgivingly(vault: tuple[Vault, bytes], database: Store) -> None:
+    opened, _ = vault
+    recovery_key, key = recovery_key_and_new_key(opened, database)
     groups = recovery_key.split("-")
 
     typed_variants = [
@@ -242,15 +280,16 @@ def test_recovery_key_is_read_back_forgivingly(vault: tuple[Vault, bytes]) -> No
 
 
 def test_a_mistyped_recovery_key_is_told_apart_from_a_wrong_one(
-    vault: tuple[Vault, bytes], tmp_path: Path
+    vault: tuple[Vault, bytes], database: Store, tmp_path: Path
 ) -> None:
     opened, _ = vault
-    recovery_key = opened.add_recovery_key(PASSPHRASE, kdf=CHEAP)
+    recovery_key = new_recovery_key(opened, database)
     position = 7
     replacement = "X" if recovery_key[position] != "X" else "Y"
     mistyped = recovery_key[:position] + replacement + recovery_key[position + 1 :]
-    other_vault, _ = Vault.create(tmp_path / "other", PASSPHRASE, kdf=CHEAP)
-    foreign_key = other_vault.add_recovery_key(PASSPHRASE, kdf=CHEAP)
+    other_vault, other_key = Vault.create(tmp_path / "other", PASSPHRASE, kdf=CHEAP)
+    with Store.open(other_vault.database_path, other_key) as other_database:
+        foreign_key = new_recovery_key(other_vault, other_database)
 
     with pytest.raises(WrongRecoveryKey) as typo:
         opened.unlock_with_recovery_key(mistyped)
@@ -270,14 +309,16 @@ def test_a_mistyped_recovery_key_is_told_apart_from_a_wrong_one(
     assert isinstance(foreign.value, WrongPassphrase)  # callers catching the broader error work
 
 
-def test_a_new_recovery_key_replaces_the_old_one(vault: tuple[Vault, bytes]) -> None:
-    opened, key = vault
-    old = opened.add_recovery_key(PASSPHRASE, kdf=CHEAP)
-    new = opened.add_recovery_key(PASSPHRASE, kdf=CHEAP)
+def test_a_new_recovery_key_replaces_the_old_one(
+    vault: tuple[Vault, bytes], database: Store
+) -> None:
+    opened, _ = vault
+    old = new_recovery_key(opened, database)
+    new = new_recovery_key(opened, database)
 
     assert new != old
     assert [slot.kind for slot in opened.slots()] == ["passphrase", "recovery"]
-    assert opened.unlock_with_recovery_key(new) == key
+    assert opened.unlock_with_recovery_key(new) == opened.unlock(PASSPHRASE)
     with pytest.raises(WrongRecoveryKey):
         opened.unlock_with_recovery_key(old)
 
@@ -288,23 +329,26 @@ def test_recovery_key_needs_the_passphrase_to_be_made(
     opened, _ = vault
     before = snapshot(data_dir)
     with pytest.raises(WrongPassphrase):
-        opened.add_recovery_key(OTHER, kdf=CHEAP)
+        opened.add_recovery_key(OTHER, rekey=never_rekey, kdf=CHEAP)
     assert snapshot(data_dir) == before
 
 
 def test_forgotten_passphrase_is_reset_with_the_recovery_key(
-    vault: tuple[Vault, bytes], data_dir: Path
+    vault: tuple[Vault, bytes], database: Store, data_dir: Path
 ) -> None:
-    opened, key = vault
-    recovery_key = opened.add_recovery_key(PASSPHRASE, kdf=CHEAP)
+    opened, _ = vault
+    recovery_key = new_recovery_key(opened, database)
 
-    opened.reset_passphrase_with_recovery_key(recovery_key.lower(), OTHER, kdf=CHEAP)
+    opened.reset_passphrase_with_recovery_key(
+        recovery_key.lower(), OTHER, rekey=database.rekey, kdf=CHEAP
+    )
 
     reopened = Vault.open(data_dir)
-    assert reopened.unlock(OTHER) == key
+    key = reopened.unlock(OTHER)
     with pytest.raises(WrongPassphrase):
         reopened.unlock(PASSPHRASE)
     assert reopened.unlock_with_recovery_key(recovery_key) == key  # still valid
+    assert [slot.kind for slot in reopened.slots()] == ["passphrase", "recovery"]
 
 
 def test_unlocking_with_a_recovery_key_when_there_is_none(vault: tuple[Vault, bytes]) -> None:
@@ -317,9 +361,11 @@ def test_unlocking_with_a_recovery_key_when_there_is_none(vault: tuple[Vault, by
 # ------------------------------------------------------------------------- removing slots
 
 
-def test_remove_the_recovery_slot(vault: tuple[Vault, bytes], data_dir: Path) -> None:
-    opened, key = vault
-    recovery_key = opened.add_recovery_key(PASSPHRASE, kdf=CHEAP)
+def test_remove_the_recovery_slot(
+    vault: tuple[Vault, bytes], database: Store, data_dir: Path
+) -> None:
+    opened, _ = vault
+    recovery_key, key = recovery_key_and_new_key(opened, database)
     recovery_id = next(slot.id for slot in opened.slots() if slot.kind == "recovery")
 
     opened.remove_slot(PASSPHRASE, recovery_id)
@@ -345,33 +391,33 @@ def test_refuses_to_remove_the_last_slot(vault: tuple[Vault, bytes], data_dir: P
 
 
 def test_refuses_to_remove_the_last_passphrase_slot(
-    vault: tuple[Vault, bytes], data_dir: Path
+    vault: tuple[Vault, bytes], database: Store, data_dir: Path
 ) -> None:
     opened, _ = vault
-    opened.add_recovery_key(PASSPHRASE, kdf=CHEAP)
+    new_recovery_key(opened, database)
     passphrase_id = next(slot.id for slot in opened.slots() if slot.kind == "passphrase")
-    before = snapshot(data_dir)
+    before = slot_file_state(data_dir)
 
     with pytest.raises(LastSlot) as caught:
         opened.remove_slot(PASSPHRASE, passphrase_id)
 
     assert caught.value.key == "vault.last_passphrase_slot"
-    assert snapshot(data_dir) == before
+    assert slot_file_state(data_dir) == before
 
 
 def test_remove_slot_needs_the_passphrase_and_a_known_id(
-    vault: tuple[Vault, bytes], data_dir: Path
+    vault: tuple[Vault, bytes], database: Store, data_dir: Path
 ) -> None:
     opened, _ = vault
-    opened.add_recovery_key(PASSPHRASE, kdf=CHEAP)
+    new_recovery_key(opened, database)
     recovery_id = next(slot.id for slot in opened.slots() if slot.kind == "recovery")
-    before = snapshot(data_dir)
+    before = slot_file_state(data_dir)
 
     with pytest.raises(WrongPassphrase):
         opened.remove_slot(OTHER, recovery_id)
     with pytest.raises(SlotNotFound):
         opened.remove_slot(PASSPHRASE, "no-such-slot")
-    assert snapshot(data_dir) == before
+    assert slot_file_state(data_dir) == before
 
 
 # ------------------------------------------------------------------------- damaged files
@@ -398,7 +444,13 @@ def _format_zero(data_dir: Path) -> None:
 
 def _format_as_string(data_dir: Path) -> None:
     document = read_document(data_dir)
-    document["format"] = "1"
+    document["format"] = "2"
+    write_document(data_dir, document)
+
+
+def _no_vault_id(data_dir: Path) -> None:
+    document = read_document(data_dir)
+    del document["vault_id"]
     write_document(data_dir, document)
 
 
@@ -478,7 +530,7 @@ def _kdf_not_argon2(data_dir: Path) -> None:
 
 def _duplicate_key(data_dir: Path) -> None:
     path = data_dir / SLOT_FILE
-    path.write_text(path.read_text("utf-8").replace('"format": 1,', '"format": 1, "format": 1,'))
+    path.write_text(path.read_text("utf-8").replace('"format": 2,', '"format": 2, "format": 2,'))
 
 
 DAMAGE = [
@@ -487,6 +539,7 @@ DAMAGE = [
     _empty,
     _format_zero,
     _format_as_string,
+    _no_vault_id,
     _no_slots,
     _flipped_byte_in_wrapped_key,
     _flipped_character_in_salt,
@@ -526,7 +579,7 @@ def test_a_file_from_a_newer_version_asks_for_an_update(
     vault: tuple[Vault, bytes], data_dir: Path
 ) -> None:
     document = read_document(data_dir)
-    document["format"] = 2
+    document["format"] = 3
     write_document(data_dir, document)
 
     with pytest.raises(UnsupportedVaultFormat) as caught:
@@ -568,13 +621,12 @@ def test_weakened_parameters_with_a_recomputed_checksum_do_not_unlock(
 
 
 def test_a_damaged_passphrase_slot_leaves_the_recovery_key_working(
-    vault: tuple[Vault, bytes], data_dir: Path
+    vault: tuple[Vault, bytes], database: Store, data_dir: Path
 ) -> None:
-    opened, key = vault
-    recovery_key = opened.add_recovery_key(PASSPHRASE, kdf=CHEAP)
+    opened, _ = vault
+    recovery_key, key = recovery_key_and_new_key(opened, database)
     _flipped_byte_in_wrapped_key(data_dir)  # slot 0 is the passphrase slot
-    damaged_entry = read_document(data_dir)["slots"][0]
-    before = snapshot(data_dir)
+    before = slot_file_state(data_dir)
 
     reopened = Vault.open(data_dir)
     with pytest.raises(VaultCorrupt) as caught:
@@ -583,30 +635,31 @@ def test_a_damaged_passphrase_slot_leaves_the_recovery_key_working(
     assert caught.value.key == "vault.slot_damaged"
     assert str(data_dir / SLOT_FILE) in str(caught.value)
     assert "återställningsnyckeln" in str(caught.value)
-    assert snapshot(data_dir) == before
+    assert slot_file_state(data_dir) == before
     [damaged] = reopened.damaged_slots()
     assert damaged.kind == "passphrase"
     assert reopened.unlock_with_recovery_key(recovery_key) == key
 
-    # A new passphrase through the recovery key; the damaged entry is kept, not overwritten,
-    # until it is removed on purpose.
-    reopened.reset_passphrase_with_recovery_key(recovery_key, OTHER, kdf=CHEAP)
-    assert damaged_entry in read_document(data_dir)["slots"]
-    assert Vault.open(data_dir).unlock(OTHER) == key
-    reopened.remove_slot(OTHER, damaged.id)
-    assert damaged_entry not in read_document(data_dir)["slots"]
+    # A new passphrase through the recovery key. The damaged entry kept the old database key,
+    # which no longer opens anything after the reset, so it goes with the other old slots.
+    reopened.reset_passphrase_with_recovery_key(
+        recovery_key, OTHER, rekey=database.rekey, kdf=CHEAP
+    )
     assert Vault.open(data_dir).damaged_slots() == []
+    assert Vault.open(data_dir).unlock(OTHER) == reopened.unlock_with_recovery_key(recovery_key)
 
 
 # ------------------------------------------------------------------------- the file itself
 
 
 @pytest.mark.skipif(sys.platform == "win32", reason="POSIX permissions")
-def test_slot_file_is_private_to_the_user(vault: tuple[Vault, bytes], data_dir: Path) -> None:
+def test_slot_file_is_private_to_the_user(
+    vault: tuple[Vault, bytes], database: Store, data_dir: Path
+) -> None:
     opened, _ = vault
     assert (data_dir / SLOT_FILE).stat().st_mode & 0o777 == 0o600
     opened.change_passphrase(PASSPHRASE, OTHER, kdf=CHEAP)
-    opened.add_recovery_key(OTHER, kdf=CHEAP)
+    new_recovery_key(opened, database, OTHER)
     assert (data_dir / SLOT_FILE).stat().st_mode & 0o777 == 0o600
     assert data_dir.stat().st_mode & 0o777 == 0o700  # created by the vault
 
@@ -621,16 +674,20 @@ def test_slot_file_is_private_even_with_a_permissive_umask(tmp_path: Path) -> No
     assert (tmp_path / "data" / SLOT_FILE).stat().st_mode & 0o777 == 0o600
 
 
-def test_no_secret_appears_in_the_slot_file(vault: tuple[Vault, bytes], data_dir: Path) -> None:
-    opened, key = vault
-    recovery_key = opened.add_recovery_key(PASSPHRASE, kdf=CHEAP)
+def test_no_secret_appears_in_the_slot_file(
+    vault: tuple[Vault, bytes], database: Store, data_dir: Path
+) -> None:
+    opened, old_key = vault
+    recovery_key = new_recovery_key(opened, database)
     content = (data_dir / SLOT_FILE).read_bytes()
     text = content.decode("utf-8")
 
     for secret in (PASSPHRASE, "häst", recovery_key, recovery_key.replace("-", "")):
         assert secret.lower() not in text.lower()
-    for encoding in (key, key.hex().encode(), base64.b64encode(key), key[:16]):
-        assert encoding not in content
+    for key in (old_key, opened.unlock(PASSPHRASE)):
+        for encoding in (key, key.hex().encode(), base64.b64encode(key), key[:16]):
+            assert encoding not in content
+            assert encoding.hex().encode() not in content
 
 
 def test_create_refuses_an_existing_vault(vault: tuple[Vault, bytes], data_dir: Path) -> None:

@@ -3,6 +3,7 @@
 from desktop.store.errors import (
     AppendOnly,
     DatabaseCorrupt,
+    DatabaseMissing,
     InvalidInput,
     NotFound,
     RecordDeleted,
@@ -14,6 +15,7 @@ from desktop.store.notify import ChangeSet
 from desktop.store.outbox import OutboxEntry
 from desktop.store.phones import format_phone, normalise_phone
 from desktop.store.search import BestChannel, SearchHit
+from desktop.store.meta import MetaKey
 from desktop.store.store import Store
 
 __all__ = [
@@ -21,7 +23,9 @@ __all__ = [
     "BestChannel",
     "ChangeSet",
     "DatabaseCorrupt",
+    "DatabaseMissing",
     "InvalidInput",
+    "MetaKey",
     "NotFound",
     "OutboxEntry",
     "RecordDeleted",

@@ -84,8 +84,16 @@ class WrongKey(_FileError):
     default_key = "store.wrong_key"
 
 
+class DatabaseMissing(_FileError):
+    """The vault's database file is not there; nothing was created in its place."""
+
+    default_key = "store.database_missing"
+
+
 class DatabaseCorrupt(_FileError):
-    """The file is not a Samverka database or is damaged (the file is left exactly as it was)."""
+    """The file is not a Samverka database or is damaged (the file is left exactly as it was).
+
+    ``key`` says which (see STORE_MESSAGES); ``reason`` is SQLite's own words, for the log."""
 
     default_key = "store.database_corrupt"
 

@@ -18,9 +18,45 @@ STORE_MESSAGES: dict[str, str] = {
         "The database {path} could not be unlocked with this key. Check the passphrase and "
         "try again. The file has not been changed."
     ),
+    "store.key_mismatch": N_(
+        "The passphrase is right, but the database {path} does not open with the key in "
+        "{slot_path}. The two files do not belong together (one of them was perhaps restored "
+        "from another backup or copied from another computer), or the beginning of the "
+        "database is damaged. Nothing has been changed. Restore both files from the same "
+        "backup."
+    ),
+    "store.database_missing": N_(
+        "The database {path} is missing. Nothing has been created in its place. Restore "
+        "samverka.db from a backup into the same folder, next to vault.json. Without a "
+        "backup the data is lost: move the folder aside and create a new vault with "
+        "“samverka init”."
+    ),
     "store.database_corrupt": N_(
-        "The file {path} is not a readable Samverka database or is damaged ({reason}). The "
-        "file has not been changed. Restore it from a backup or contact IT support."
+        "The database {path} is damaged: part of it cannot be read. The file has not been "
+        "changed. Run “samverka check” to see what is damaged, then restore samverka.db and "
+        "vault.json from the same backup."
+    ),
+    "store.header_damaged": N_(
+        "The beginning of the database {path} is damaged (the rest of it opens with this key, "
+        "so the passphrase is right). The file has not been changed. Restore samverka.db and "
+        "vault.json from the same backup."
+    ),
+    "store.not_a_file": N_(
+        "{path} is not a file, so it cannot be the database. Nothing has been changed. Move it "
+        "aside and restore samverka.db from a backup."
+    ),
+    "store.unencrypted": N_(
+        "The file {path} is an unencrypted SQLite database, not a Samverka database. It has "
+        "not been changed. Move it aside and restore samverka.db from a backup."
+    ),
+    "store.truncated": N_(
+        "The database {path} is cut short ({size} bytes is not a whole number of pages): a "
+        "copy was interrupted or the disk is failing. The file has not been changed. Restore "
+        "samverka.db and vault.json from the same backup."
+    ),
+    "store.foreign_database": N_(
+        "The file {path} is an encrypted database, but not a Samverka database. It has not "
+        "been changed. Restore samverka.db from a backup, or choose another data folder."
     ),
     "store.closed": N_("The database is closed. Unlock Samverka again to continue."),
     "store.not_found": N_(

@@ -113,6 +113,8 @@ def query_tokens(text: str) -> list[str]:
         return []
     text = unicodedata.normalize("NFC", text)
     if _PHONE_LIKE_RE.match(text):
+        if text.lstrip().startswith(("+", "00")):  # "+46 (0)70 …": the "(0)" is never dialled
+            text = text.replace("(0)", "")
         digits = "".join(ch for ch in text if ch.isdigit())
         if text.lstrip().startswith("00"):
             digits = digits[2:]

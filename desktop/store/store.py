@@ -30,8 +30,15 @@ import sqlcipher3.dbapi2 as sqlcipher
 from alembic import command
 from sqlalchemy import exc as sa_exc
 
+from desktop.store import meta
 from desktop.store import search as search_mod
-from desktop.store.connection import create_store_engine
+from desktop.store.connection import (
+    create_store_engine,
+    damage_error,
+    is_damage,
+    raw_connect,
+    rekey_connection,
+)
 from desktop.store.errors import (
     AppendOnly,
     DatabaseCorrupt,
@@ -64,15 +71,15 @@ from sync.records import (
 
 log = logging.getLogger(__name__)
 
-# Meta keys
-META_NODE_ID = "node_id"
-META_HLC_LAST = "hlc_last"
-META_CURSOR = "sync_cursor"
-META_SERVER_OFFSET = "server_offset_ms"
-META_DEMO = "demo"
-META_CREATED_AT = "created_at"
-META_SEARCH_VERSION = "search_index_version"
-META_SEARCH_MERGE_DUE = "search_merge_due"  # see search.PULLED_BULK_DOCS
+# Meta keys (declared with their types in desktop/store/meta.py)
+META_NODE_ID = meta.NODE_ID
+META_HLC_LAST = meta.HLC_LAST
+META_CURSOR = meta.SYNC_CURSOR
+META_SERVER_OFFSET = meta.SERVER_OFFSET_MS
+META_DEMO = meta.DEMO
+META_CREATED_AT = meta.CREATED_AT
+META_SEARCH_VERSION = meta.SEARCH_INDEX_VERSION
+META_SEARCH_MERGE_DUE = meta.SEARCH_MERGE_DUE
 
 _ORDER_BY = ("position", "name", "title", "at", "started_at")  # first that exists
 _CHUNK = 500
@@ -81,7 +88,6 @@ _PULL_CHUNK = 900  # ids per IN (...) list on the pull path (under SQLite's hist
 # canonical ones) skip the parse.
 _CANONICAL_UUID = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}\Z")
 _ROW_SYSTEM = "owner_org, deleted, clocks, deleted_clock, server_seq"
-_CORRUPTION_WORDS = ("malformed", "not a database", "corrupt", "disk image")
 
 
 def _now_ms_iso() -> str:
@@ -205,6 +211,7 @@ class Store:
         self._clock: HybridClock | None = None
         self._rewritten_since_optimize = 0  # search documents written since the index was merged
         self._merge_deferred = False  # pulled pages were indexed in bulk: merge at the next write
+        self._key = b""  # the key new connections are made with; rekey() changes it
 
     # ------------------------------------------------------------------ opening and closing
 
@@ -214,19 +221,26 @@ class Store:
         database_path: Path | str,
         key: bytes,
         *,
+        create: bool = True,
         clock_wall: Callable[[], int] | None = None,
     ) -> Store:
-        """Open (or create) the database at ``database_path`` with the vault's raw 32-byte key.
+        """Open (or, with ``create``, create) the database at ``database_path`` with the vault's
+        raw 32-byte key.
 
         Applies pending migrations in one transaction. Raises WrongKey when the key does not
-        open the file, DatabaseCorrupt when the file is not a Samverka database or is damaged;
-        in both cases the file is left exactly as it was. ``clock_wall`` (ms since the epoch)
-        replaces the wall clock of the HLC, for tests.
+        open the file, DatabaseCorrupt when the file is not a Samverka database or is damaged,
+        DatabaseMissing when it is not there and ``create`` is False; in each case the folder
+        is left exactly as it was. ``clock_wall`` (ms since the epoch) replaces the wall clock
+        of the HLC, for tests.
         """
         path = Path(database_path).expanduser().resolve()
-        path.parent.mkdir(parents=True, exist_ok=True)
-        engine = create_store_engine(path, key)
+        if create:
+            path.parent.mkdir(parents=True, exist_ok=True)
+        store: Store | None = None
+        # Each (re)connect asks the store for its key of the moment: rekey() changes it.
+        engine = create_store_engine(path, lambda: store._key, create=create)
         store = cls(path, engine, clock_wall)
+        store._key = bytes(key)
         try:
             store._prepare()
         except BaseException:
@@ -252,8 +266,8 @@ class Store:
                             self._put_meta(db, META_SEARCH_MERGE_DUE, None)
                         self._merge_deferred = bool(self._meta(db, META_SEARCH_MERGE_DUE))
                 except (sqlcipher.DatabaseError, sa_exc.DatabaseError) as exc:
-                    if any(word in str(exc).lower() for word in _CORRUPTION_WORDS):
-                        raise DatabaseCorrupt(path=self.path, reason=str(exc)) from None
+                    if is_damage(exc):
+                        raise damage_error(self.path, exc) from None
                     raise
             finally:
                 conn.close()
@@ -263,7 +277,9 @@ class Store:
         try:
             names = {r[0] for r in db.execute("SELECT name FROM sqlite_master WHERE type='table'")}
             if names and "alembic_version" not in names:
-                raise DatabaseCorrupt(path=self.path, reason="inte en Samverka-databas")
+                raise DatabaseCorrupt(
+                    "store.foreign_database", path=self.path, reason="no alembic_version table"
+                )
             # A file cut short is caught by SQLite itself on the first read above (the header's
             # page count exceeds the file). A full check reads and decrypts every page (~1.5 s
             # at 100k records), so it is not run at every unlock: see check_integrity().
@@ -316,6 +332,10 @@ class Store:
             conn = self._engine.connect()
             try:
                 yield conn.connection.driver_connection
+            except sqlcipher.DatabaseError as exc:
+                if is_damage(exc):  # a damaged page: said as such, not as a driver error
+                    raise damage_error(self.path, exc) from None
+                raise
             finally:
                 conn.close()
 
@@ -407,25 +427,34 @@ class Store:
     # ------------------------------------------------------------------ meta and clock
 
     @staticmethod
-    def _meta(db, key: str, default: Any = None) -> Any:
-        row = db.execute("SELECT value FROM meta WHERE key = ?", (key,)).fetchone()
-        return default if row is None or row[0] is None else loads(row[0])
+    def _meta(db, key: meta.MetaKey | str, default: Any = None) -> Any:
+        name = key.name if isinstance(key, meta.MetaKey) else key
+        row = db.execute("SELECT value FROM meta WHERE key = ?", (name,)).fetchone()
+        value = None if row is None or row[0] is None else loads(row[0])
+        if isinstance(key, meta.MetaKey):
+            return key.read(value, default)
+        return default if value is None else value
 
     @staticmethod
-    def _put_meta(db, key: str, value: Any) -> None:
+    def _put_meta(db, key: meta.MetaKey | str, value: Any) -> None:
+        if isinstance(key, meta.MetaKey):
+            key.check(value)
+            key = key.name
         db.execute(
             "INSERT INTO meta (key, value) VALUES (?, ?) "
             "ON CONFLICT(key) DO UPDATE SET value = excluded.value",
             (key, None if value is None else dumps(value)),
         )
 
-    def get_meta(self, key: str, default: Any = None) -> Any:
-        """A value from the meta table (any JSON value), or ``default``."""
+    def get_meta(self, key: meta.MetaKey | str, default: Any = None) -> Any:
+        """A value from the meta table, or ``default``: of the declared type for a MetaKey
+        (desktop/store/meta.py), any JSON value for a plain string key."""
         with self._read() as db:
             return self._meta(db, key, default)
 
-    def set_meta(self, key: str, value: Any) -> None:
-        """Store a JSON-serialisable value under ``key`` (None clears it)."""
+    def set_meta(self, key: meta.MetaKey | str, value: Any) -> None:
+        """Store a JSON-serialisable value under ``key`` (None clears it); a MetaKey refuses a
+        value of another type (TypeError)."""
         with self._write() as tx:
             self._put_meta(tx.db, key, value)
 
@@ -568,10 +597,6 @@ class Store:
                 )
 
     # ------------------------------------------------------------------ rows
-
-    @staticmethod
-    def _columns(coll: Collection) -> list[str]:
-        return [column_name(name) for name in coll.fields]
 
     @staticmethod
     def _to_db(coll: Collection, name: str, value: Any) -> Any:
@@ -904,15 +929,40 @@ class Store:
     def check_integrity(self) -> builtins.list[str]:
         """Read every page (SQLCipher checks each page's HMAC, SQLite each b-tree); [] if sound.
 
-        For a "check the database" action or a support case; takes seconds on a large file."""
+        SQLite's own lines, in English ("HMAC verification failed for page 21", "database disk
+        image is malformed"), for the log and for `samverka check` to summarise. For a "check
+        the database" action or a support case; takes about a second per 100k records."""
         with self._read() as db:
             problems: builtins.list[str] = []
             for pragma in ("cipher_integrity_check", "quick_check"):
                 try:
-                    problems += [str(r[0]) for r in db.execute(f"PRAGMA {pragma}")]
+                    problems += [str(r[0]) for r in db.execute(f"PRAGMA {pragma}") if r[0] != "ok"]
                 except sqlcipher.DatabaseError as exc:
                     problems.append(f"{pragma}: {exc}")
-        return [p for p in problems if p != "ok"]
+                if problems:
+                    # After a page fails its HMAC, SQLCipher fails every later read on this
+                    # connection: quick_check would then list every b-tree as broken.
+                    break
+        return problems
+
+    def rekey(self, new_key: bytes) -> None:
+        """Re-encrypt the whole database under ``new_key`` (the vault's change of key).
+
+        One transaction: if this fails or the process dies before it commits, every page still
+        has the old key; after the commit every page has the new one. The new key is then
+        proven on a second connection before this returns, so the caller may forget the old
+        one. Rewrites every page once (see tests/perf/bench_rekey.py for the time it takes).
+        """
+        with self._lock:
+            if self._closed:
+                raise StoreClosed()
+            conn = self._engine.connect()
+            try:
+                rekey_connection(conn.connection.driver_connection, new_key)
+            finally:
+                conn.close()
+            self._key = bytes(new_key)
+            raw_connect(self.path, self._key, create=False).close()
 
     def optimize(self) -> None:
         """Maintenance for idle moments: merge the search index, refresh the planner's stats."""

@@ -98,6 +98,12 @@ VAULT_MESSAGES: dict[str, str] = {
     "vault.no_recovery_slot": N_(
         "The vault in {path} has no recovery key. Unlock with the passphrase."
     ),
+    "vault.key_change_interrupted": N_(
+        "Samverka was interrupted while changing the vault's keys, and this passphrase or "
+        "recovery key belongs to the side of the change that did not take effect. Unlock with "
+        "the other one (the one from before the change, or the new one); the change is then "
+        "completed or undone."
+    ),
     "vault.no_passphrase_slot": N_(
         "The vault in {path} has no passphrase. Unlock with the recovery key and choose a new "
         "passphrase."

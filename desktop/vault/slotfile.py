@@ -1,20 +1,31 @@
 """The key-slot file: its JSON format, strict parsing, per-slot checksums and atomic writes.
 
-    {"format": 1, "slots": [{"id", "kind", "created",
-                             "kdf": {"name": "argon2id", "memory_kib", "iterations", "lanes",
-                                     "salt"},
-                             "nonce", "wrapped_key", "checksum"}]}
+    {"format": 2, "vault_id": "<32 hex>",
+     "slots": [{"id", "kind", "created",
+                "kdf": {"name": "argon2id", "memory_kib", "iterations", "lanes", "salt"},
+                "key_id", "nonce", "wrapped_key", "checksum"}]}
 
-Binary values are standard base64. Each slot's metadata (format, id, kind, created, kdf with its
-salt) is the AES-GCM associated data of its wrapped key, so an edited parameter makes the unwrap
-fail. That failure looks exactly like a wrong passphrase, which would send a person whose file
+Binary values are standard base64. Each slot's metadata (format, the file's vault_id, id, kind,
+created, kdf with its salt, key_id) is the AES-GCM associated data of its wrapped key, so an
+edited parameter makes the unwrap fail, and a slot copied from another vault's file does not
+open in this one. `key_id` names the database key the slot wraps (keys.key_id: a one-way
+value, not the key): while the database key changes, the file briefly holds slots of the old
+and of the new key, and the key that opens the database tells which ones are still of use.
+
+Format 1 (before the database key could change) had no vault_id and no key_id. Such slots are
+still read, in a format-1 file or carried over into a format-2 one ("legacy" slots, associated
+data without vault_id and key_id); the vault re-seals one in the current form when its secret
+is next used (Vault.settle), and drops all of them when the database key changes.
+
+A failed unwrap looks exactly like a wrong passphrase, which would send a person whose file
 was damaged on a hunt for a passphrase they never forgot. So each slot also carries a SHA-256
 checksum of its other fields: accidental damage (a flipped bit, a cut-off copy, a hand edit)
 is reported as damage. The checksum is not a security measure, anyone can recompute it; GCM is.
 
 A slot that fails to parse is kept as it was read (a DamagedSlot) and written back verbatim by
-later changes; only an explicit remove_slot drops it. The file as a whole is refused (VaultCorrupt)
-when it is not JSON, has an unknown format, or has no undamaged slot.
+later changes; only an explicit remove_slot, or a change of the database key (after which it
+could never open anything), drops it. The file as a whole is refused (VaultCorrupt) when it is
+not JSON, has an unknown format, or has no undamaged slot.
 """
 
 from __future__ import annotations
@@ -27,6 +38,7 @@ import json
 import os
 import re
 import tempfile
+import uuid
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
@@ -40,16 +52,19 @@ from desktop.vault.errors import (
 )
 from desktop.vault.kdf import KdfParams
 
-FORMAT_VERSION = 1
+FORMAT_VERSION = 2
+LEGACY_FORMAT = 1  # no vault_id, no key_id; still read (see the module docstring)
 KINDS = ("passphrase", "recovery")
 KDF_NAME = "argon2id"
 NONCE_LENGTH = 12
 WRAPPED_KEY_LENGTH = 32 + 16  # the database key and the GCM tag
 MIN_SALT_LENGTH, MAX_SALT_LENGTH = 16, 64
 MAX_FILE_BYTES = 1024 * 1024  # a few slots take ~2 KB; anything huge is not ours
-_SLOT_FIELDS = frozenset({"id", "kind", "created", "kdf", "nonce", "wrapped_key", "checksum"})
+_LEGACY_SLOT_FIELDS = frozenset({"id", "kind", "created", "kdf", "nonce", "wrapped_key", "checksum"})
+_SLOT_FIELDS = _LEGACY_SLOT_FIELDS | {"key_id"}
 _KDF_FIELDS = frozenset({"name", "memory_kib", "iterations", "lanes", "salt"})
 _SLOT_ID = re.compile(r"[A-Za-z0-9_-]{1,64}")
+_HEX_ID = re.compile(r"[0-9a-f]{32}")  # vault_id and key_id
 _AD_PREFIX = b"samverka vault slot\n"
 
 
@@ -68,13 +83,20 @@ class Slot:
     salt: bytes
     nonce: bytes
     wrapped_key: bytes
+    key_id: str | None = None  # None: a legacy (format 1) slot
+
+    @property
+    def legacy(self) -> bool:
+        return self.key_id is None
 
     def created_at(self) -> datetime:
         return datetime.fromisoformat(self.created)
 
-    def associated_data(self) -> bytes:
+    def associated_data(self, vault_id: str) -> bytes:
         """Everything but the ciphertext, canonically encoded, bound into the GCM tag."""
-        metadata = {"format": FORMAT_VERSION, **self._metadata()}
+        if self.legacy:
+            return _AD_PREFIX + _canonical({"format": LEGACY_FORMAT, **self._metadata()})
+        metadata = {"format": FORMAT_VERSION, "vault_id": vault_id, **self._metadata()}
         return _AD_PREFIX + _canonical(metadata)
 
     def to_json(self) -> dict[str, object]:
@@ -87,7 +109,7 @@ class Slot:
         return content
 
     def _metadata(self) -> dict[str, object]:
-        return {
+        metadata: dict[str, object] = {
             "id": self.id,
             "kind": self.kind,
             "created": self.created,
@@ -99,6 +121,9 @@ class Slot:
                 "salt": _b64(self.salt),
             },
         }
+        if not self.legacy:
+            metadata["key_id"] = self.key_id
+        return metadata
 
 
 @dataclass(frozen=True)
@@ -114,10 +139,13 @@ class DamagedSlot:
 
 @dataclass(frozen=True)
 class SlotFile:
-    """The parsed file: its entries in order and any top-level fields this version ignores."""
+    """The parsed file: its vault id, its entries in order, and any top-level fields this version
+    ignores. `version` is the format it was read in; writing always writes the current one."""
 
+    vault_id: str
     entries: tuple[Slot | DamagedSlot, ...]
     extra: dict[str, object] = field(default_factory=dict)
+    version: int = FORMAT_VERSION
 
     @property
     def slots(self) -> list[Slot]:
@@ -128,12 +156,17 @@ class SlotFile:
         return [entry for entry in self.entries if isinstance(entry, DamagedSlot)]
 
     def replace_entries(self, entries: list[Slot | DamagedSlot]) -> SlotFile:
-        return SlotFile(tuple(entries), self.extra)
+        return SlotFile(self.vault_id, tuple(entries), self.extra, self.version)
+
+    def key_ids(self) -> set[str]:
+        """The database keys the (current-format) slots wrap; more than one while a key changes."""
+        return {slot.key_id for slot in self.slots if slot.key_id is not None}
 
     def to_bytes(self) -> bytes:
         document: dict[str, object] = {
             **self.extra,
             "format": FORMAT_VERSION,
+            "vault_id": self.vault_id,
             "slots": [
                 entry.to_json() if isinstance(entry, Slot) else entry.raw for entry in self.entries
             ],
@@ -169,8 +202,15 @@ def parse_slot_file(path: Path, data: bytes) -> SlotFile:
     version = document.get("format")
     if type(version) is int and version > FORMAT_VERSION:
         raise UnsupportedVaultFormat(path=path, found=version, detail=f"format {version}")
-    if type(version) is not int or version != FORMAT_VERSION:
+    if type(version) is not int or version not in (LEGACY_FORMAT, FORMAT_VERSION):
         raise VaultCorrupt(path=path, detail=f"format is {version!r}, expected {FORMAT_VERSION}")
+    vault_id = document.get("vault_id")
+    if version == LEGACY_FORMAT:
+        # Format 1 had no vault id. A new one is chosen now; it is written with the next change
+        # (legacy slots do not bind it, so choosing it changes nothing that is already sealed).
+        vault_id = new_vault_id() if vault_id is None else vault_id
+    if not isinstance(vault_id, str) or not _HEX_ID.fullmatch(vault_id):
+        raise VaultCorrupt(path=path, detail=f"vault_id is {vault_id!r}, expected 32 hex digits")
     raw_slots = document.get("slots")
     if not isinstance(raw_slots, list) or not raw_slots:
         raise VaultCorrupt(path=path, detail="'slots' is missing, not a list, or empty")
@@ -178,7 +218,7 @@ def parse_slot_file(path: Path, data: bytes) -> SlotFile:
     entries: list[Slot | DamagedSlot] = []
     for index, raw in enumerate(raw_slots):
         try:
-            entries.append(_parse_slot(raw))
+            entries.append(_parse_slot(raw, version))
         except _SlotDamage as damage:
             entries.append(_damaged(index, raw, str(damage)))
     ids = [entry.id for entry in entries if entry.id is not None]
@@ -189,15 +229,26 @@ def parse_slot_file(path: Path, data: bytes) -> SlotFile:
             f"slot {e.index}: {e.detail}" for e in entries if isinstance(e, DamagedSlot)
         )
         raise VaultCorrupt(path=path, detail=f"no undamaged slot ({details})")
-    extra = {key: value for key, value in document.items() if key not in ("format", "slots")}
-    return SlotFile(tuple(entries), extra)
+    extra = {
+        key: value for key, value in document.items() if key not in ("format", "vault_id", "slots")
+    }
+    return SlotFile(vault_id, tuple(entries), extra, version)
 
 
-def _parse_slot(raw: object) -> Slot:
+def new_vault_id() -> str:
+    return uuid.uuid4().hex
+
+
+def _parse_slot(raw: object, version: int) -> Slot:
     if not isinstance(raw, dict):
         raise _SlotDamage("not an object")
-    if set(raw) != _SLOT_FIELDS:
-        raise _SlotDamage(f"fields are {sorted(raw)}, expected {sorted(_SLOT_FIELDS)}")
+    # A format-2 file may carry legacy slots over from format 1; a format-1 file has only those.
+    allowed = (_LEGACY_SLOT_FIELDS,) if version == LEGACY_FORMAT else (_SLOT_FIELDS, _LEGACY_SLOT_FIELDS)
+    if set(raw) not in allowed:
+        raise _SlotDamage(f"fields are {sorted(raw)}, expected {sorted(allowed[0])}")
+    key_id = raw.get("key_id")
+    if key_id is not None and not (isinstance(key_id, str) and _HEX_ID.fullmatch(key_id)):
+        raise _SlotDamage("bad key_id")
     slot_id, kind, created, kdf = raw["id"], raw["kind"], raw["created"], raw["kdf"]
     if not isinstance(slot_id, str) or not _SLOT_ID.fullmatch(slot_id):
         raise _SlotDamage("bad id")
@@ -230,7 +281,7 @@ def _parse_slot(raw: object) -> Slot:
     content = {name: value for name, value in raw.items() if name != "checksum"}
     if raw["checksum"] != _checksum(content):
         raise _SlotDamage("checksum does not match the contents")
-    return Slot(slot_id, kind, created, params, salt, nonce, wrapped_key)
+    return Slot(slot_id, kind, created, params, salt, nonce, wrapped_key, key_id)
 
 
 def _damaged(index: int, raw: object, detail: str) -> DamagedSlot:

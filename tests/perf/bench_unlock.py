@@ -15,6 +15,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 
+from desktop.store import Store  # noqa: E402
 from desktop.vault import RECOVERY_KDF, KdfParams, Vault, calibrate_kdf  # noqa: E402
 
 PASSPHRASE = "korrekt häst batteri häftklammer"
@@ -55,7 +56,9 @@ def main() -> None:
             seconds, unlocked = timed(lambda: Vault.open(data_dir).unlock(PASSPHRASE))
             assert unlocked == key
             unlocks.append(seconds)
-        recovery_key = vault.add_recovery_key(PASSPHRASE)
+        with Store.open(vault.database_path, key) as database:
+            recovery_key = vault.add_recovery_key(PASSPHRASE, rekey=database.rekey)
+        key = vault.unlock(PASSPHRASE)  # a new recovery key comes with a new database key
         recoveries = []
         for _ in range(arguments.unlocks):
             seconds, unlocked = timed(

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+
 import pytest
 from syncer_helpers import make_tls_files
 
@@ -22,6 +24,9 @@ def vault_dir(tmp_path, monkeypatch):
 
 
 def run(data_dir, *argv):
+    # The CLI takes the passphrase out of the environment once read (vault_dir's monkeypatch
+    # restores the environment afterwards).
+    os.environ["SAMVERKA_PASSPHRASE"] = PASSPHRASE
     return cli.main(["--data-dir", str(data_dir), *argv])
 
 
