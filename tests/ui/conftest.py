@@ -1,0 +1,147 @@
+"""Fixtures for the window's tests: real vaults (OWASP-minimum KDF), the real Application offscreen, keys through qtbot.
+
+A vault with the demo region is made once per module and copied for each test that changes it
+(copying two files is faster than a key derivation and a demo load). Settings go to a folder of
+the test's own; the language is reset after each test.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+sys.path.insert(0, str(ROOT / "tests" / "syncer"))
+
+PASSPHRASE = "korrekt hast batteri"  # QTest types ASCII only
+
+
+@pytest.fixture(autouse=True)
+def _window_environment(monkeypatch, tmp_path: Path):
+    from desktop.i18n import set_language
+
+    monkeypatch.setenv("SAMVERKA_FAST_KDF", "1")
+    monkeypatch.setenv("SAMVERKA_CONFIG_DIR", str(tmp_path / "config"))
+    monkeypatch.delenv("SAMVERKA_LANG", raising=False)
+    set_language(None)
+    yield
+    set_language(None)
+
+
+def make_vault(data_dir: Path, *, demo: bool = True, recovery: bool = False) -> str | None:
+    """A vault in ``data_dir`` with the OWASP-minimum KDF; returns the recovery key if made."""
+    from desktop import session as sessions
+    from desktop.app import SETUP_DONE, SETUP_META
+    from desktop.store.demo import load_demo
+    from desktop.vault import KdfParams
+
+    opened = sessions.create_session(data_dir, PASSPHRASE, kdf=KdfParams.minimum())
+    try:
+        if demo:
+            load_demo(opened.store)
+        opened.store.set_meta(SETUP_META, SETUP_DONE)
+        key = opened.vault.add_recovery_key(PASSPHRASE) if recovery else None
+    finally:
+        opened.close()
+    return key
+
+
+@pytest.fixture(scope="module")
+def demo_template(tmp_path_factory) -> tuple[Path, str]:
+    folder = tmp_path_factory.mktemp("demo-vault") / "data"
+    key = make_vault(folder, recovery=True)
+    return folder, key
+
+
+@pytest.fixture
+def demo_dir(demo_template, tmp_path: Path) -> Path:
+    """A fresh copy of the module's demo vault."""
+    source, _key = demo_template
+    target = tmp_path / "data"
+    shutil.copytree(source, target)
+    return target
+
+
+@pytest.fixture
+def recovery_key(demo_template) -> str:
+    return demo_template[1]
+
+
+class Running:
+    """The Application under test and helpers to reach its windows."""
+
+    def __init__(self, application, qtbot) -> None:
+        self.application = application
+        self.qtbot = qtbot
+
+    @property
+    def main(self):
+        return self.application.main
+
+    @property
+    def unlock_window(self):
+        return self.application.unlock_window
+
+    def unlock(self, passphrase: str = PASSPHRASE) -> None:
+        from PySide6.QtCore import Qt
+
+        window = self.unlock_window
+        self.qtbot.waitUntil(lambda: window.passphrase.hasFocus() or window.isVisible())
+        self.qtbot.keyClicks(window.passphrase, passphrase)
+        self.qtbot.keyClick(window.passphrase, Qt.Key.Key_Return)
+        self.qtbot.waitUntil(lambda: self.main is not None and self.main.isVisible(), timeout=20_000)
+
+    def type(self, text: str) -> None:
+        """Key presses into whatever has focus, as a person would type them."""
+        from PySide6.QtWidgets import QApplication
+
+        for character in text:
+            self.qtbot.keyClicks(QApplication.focusWidget(), character)
+
+    def key(self, key, modifier=None) -> None:
+        from PySide6.QtCore import Qt
+        from PySide6.QtWidgets import QApplication
+
+        self.qtbot.keyClick(QApplication.focusWidget(), key, modifier or Qt.KeyboardModifier.NoModifier)
+
+
+@pytest.fixture
+def start_app(qtbot, tmp_path: Path):
+    """``start_app(data_dir)`` → Running; everything it opened is closed afterwards."""
+    from desktop.app import Application
+    from desktop.ui.ops import wait_for_background_work
+
+    started = []
+
+    def start(data_dir: Path, **kwargs) -> Running:
+        from PySide6.QtWidgets import QApplication
+
+        application = Application(QApplication.instance(), data_dir,
+                                  settings_path=tmp_path / "config" / "settings.json", **kwargs)
+        application.qapp.quit = lambda: None  # the tests run no event loop of the app's own
+        application.start()
+        started.append(application)
+        return Running(application, qtbot)
+
+    yield start
+    from PySide6.QtWidgets import QApplication
+
+    for application in started:
+        application.shutdown()
+    wait_for_background_work()
+    for widget in QApplication.topLevelWidgets():
+        widget.close()
+        widget.deleteLater()
+    QApplication.processEvents()
+
+
+@pytest.fixture
+def running(start_app, demo_dir) -> Running:
+    """The demo vault, unlocked, its main window showing."""
+    app = start_app(demo_dir)
+    app.unlock()
+    return app
