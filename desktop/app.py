@@ -16,6 +16,7 @@ the first window is built, so the unlock window appears as fast as Qt allows.
 
 from __future__ import annotations
 
+import gc
 import logging
 import os
 import sys
@@ -453,6 +454,11 @@ class Application:
         self._position(main)
         self.main = main
         bring_to_front(main)
+        # What is alive now (Qt, SQLAlchemy, the window) lives as long as the window: keep it out
+        # of the cyclic collector's full passes. Measured: a full collection over it took 93 ms on
+        # the sync's pull thread in the middle of a sync, and the GUI thread waited for the GIL
+        # all that time; frozen, full passes scan only what the sync itself allocates.
+        gc.freeze()
         interval = self.profile.sync_interval_seconds if self.profile else 300
         session.start_sync(interval)
         if self._idle is None:
@@ -603,7 +609,7 @@ def bring_to_front(window) -> None:
     window.show()
     if QGuiApplication.platformName() not in ("offscreen", "minimal"):
         window.raise_()
-        window.activateWindow()
+    window.activateWindow()
 
 
 def display_available() -> bool:

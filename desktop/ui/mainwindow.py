@@ -39,6 +39,7 @@ VIEWS = (
     ("routines", N_("Routines"), "Ctrl+4"),
 )
 REFRESH_DELAY_MS = 400  # a sync's pages arrive in bursts: refresh once the burst settles
+REFRESH_WHILE_SYNCING_MS = 2000  # during a long pull: now and then, not after every page
 
 
 def window_title(organisation: str | None, standalone: bool, demo: bool) -> str:
@@ -109,12 +110,15 @@ class MainWindow(QMainWindow):
         self._refresh_timer.timeout.connect(self.refresh_views)
         self.store_events = StoreEvents(self.store, self)
         self.store_events.changed.connect(self._data_changed)
-        self.sync_events = None
-        if session.engine is not None:
-            self.sync_events = SyncEvents(session.engine, self)
-            self.sync_events.status.connect(self.status.show_status)
-            engine = session.engine
-            QueryOp(engine.status, success=self.status.show_status, parent=self).run()
+        self.sync_events = SyncEvents(session.engine, self)
+        self.sync_events.status.connect(self.status.show_status)
+        self.sync_events.status.connect(self._sync_state)
+        # Local edits change the unsent count without the engine noticing: ask it again.
+        self._status_timer = QTimer(self)
+        self._status_timer.setSingleShot(True)
+        self._status_timer.setInterval(REFRESH_DELAY_MS)
+        self._status_timer.timeout.connect(self.refresh_status)
+        self.refresh_status()
         self.resize(1280, 800)
 
     # --- views -----------------------------------------------------------------------------
@@ -246,7 +250,19 @@ class MainWindow(QMainWindow):
 
     # --- data and messages --------------------------------------------------------------------
 
+    def _sync_state(self, status: Any) -> None:
+        syncing = status.state == "syncing"
+        self._refresh_timer.setInterval(REFRESH_WHILE_SYNCING_MS if syncing else REFRESH_DELAY_MS)
+        if not syncing and self._refresh_timer.isActive():
+            self._refresh_timer.start()  # the sync ended: refresh soon
+
+    def refresh_status(self) -> None:
+        engine = self.session.engine
+        QueryOp(engine.status, success=self.status.show_status, parent=self).failure(lambda _error: None).run()
+
     def _data_changed(self, changes: Any) -> None:
+        if changes.source == "local" and not self._status_timer.isActive():
+            self._status_timer.start()  # a sync reports its own counts
         if changes.collections - {"outbox", "conflicts"}:
             if not self._refresh_timer.isActive():
                 self._refresh_timer.start()
@@ -268,8 +284,7 @@ class MainWindow(QMainWindow):
     def detach(self) -> None:
         """Stop listening to the store and engine (before they close)."""
         self.store_events.detach()
-        if self.sync_events is not None:
-            self.sync_events.detach()
+        self.sync_events.detach()
         bridge().info.disconnect(self._info)
         bridge().error.disconnect(self._error)
 

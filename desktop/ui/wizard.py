@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from typing import Any, Callable
 
-from PySide6.QtCore import Qt, Signal
+from PySide6.QtCore import Qt, QTimer, Signal
 from PySide6.QtWidgets import (
     QButtonGroup,
     QCheckBox,
@@ -289,7 +289,11 @@ class ConnectPage(_WorkingPage):
         server = self.server_choice.isChecked()
         self.server_form.setEnabled(server)
         self.completeChanged.emit()
-        if server:
+        # after the wizard has given the page its own first focus
+        QTimer.singleShot(0, self._focus_first_empty)
+
+    def _focus_first_empty(self) -> None:
+        if self.server_choice.isChecked():
             (self.code if self.server.text() else self.server).setFocus(Qt.FocusReason.OtherFocusReason)
 
     def _choose_ca(self) -> None:

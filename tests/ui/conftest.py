@@ -90,10 +90,10 @@ class Running:
         from PySide6.QtCore import Qt
 
         window = self.unlock_window
-        self.qtbot.waitUntil(lambda: window.passphrase.hasFocus() or window.isVisible())
+        self.qtbot.waitUntil(lambda: window.passphrase.hasFocus())
         self.qtbot.keyClicks(window.passphrase, passphrase)
         self.qtbot.keyClick(window.passphrase, Qt.Key.Key_Return)
-        self.qtbot.waitUntil(lambda: self.main is not None and self.main.isVisible(), timeout=20_000)
+        self.qtbot.waitUntil(lambda: self.main is not None and self.main.field.hasFocus(), timeout=20_000)
 
     def type(self, text: str) -> None:
         """Key presses into whatever has focus, as a person would type them."""
@@ -145,3 +145,58 @@ def running(start_app, demo_dir) -> Running:
     app = start_app(demo_dir)
     app.unlock()
     return app
+
+
+class SlowASGI:
+    """Wraps the server's ASGI app: every HTTP request waits ``delay`` seconds before it is
+    served (a server far away, or busy), the answer itself unchanged."""
+
+    def __init__(self, app, delay: float) -> None:
+        self.app = app
+        self.delay = delay
+
+    async def __call__(self, scope, receive, send):
+        if scope["type"] == "http" and self.delay:
+            import asyncio
+
+            await asyncio.sleep(self.delay)
+        await self.app(scope, receive, send)
+
+
+@pytest.fixture
+def sync_server(tmp_path: Path):
+    """``sync_server(delay=0.0, preload=0)`` → a real server (uvicorn on loopback, SQLite) with
+    three organisations; ``preload`` functions (with a channel each) of SOS Alarm on it."""
+    from syncer_helpers import ServerThread, SyncServer, prepare_server_db, preload_records
+
+    from sync.server.app import create_app
+    from sync.server.config import Settings
+
+    started = []
+
+    def make(*, delay: float = 0.0, preload: int = 0) -> SyncServer:
+        db_url, sessions, org_ids = prepare_server_db(tmp_path / f"server{len(started)}.db")
+        if preload:
+            preload_records(sessions, org_ids["sos"], org_ids["sos"], preload)
+        thread = ServerThread(SlowASGI(create_app(Settings(db_url=db_url)), delay)).start()
+        started.append(thread)
+        return SyncServer(thread.url, db_url, sessions, org_ids, thread)
+
+    yield make
+    for thread in started:
+        thread.stop()
+
+
+def enrolled_vault(data_dir: Path, server, org: str = "sos") -> None:
+    """A vault in ``data_dir`` enrolled with ``server`` for ``org``, set up, never synced."""
+    from desktop import session as sessions
+    from desktop.app import SETUP_DONE, SETUP_META
+    from desktop.syncer.enroll import enroll
+    from desktop.vault import KdfParams
+
+    opened = sessions.create_session(data_dir, PASSPHRASE, kdf=KdfParams.minimum())
+    try:
+        enroll(opened.store, server.url, server.code(org, "member"), device_name="test")
+        opened.store.set_meta(SETUP_META, SETUP_DONE)
+    finally:
+        opened.close()
