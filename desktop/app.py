@@ -590,6 +590,7 @@ class Application:
         """At exit (the event loop has ended): close what is still open."""
         from desktop.ui.ops import wait_for_background_work
 
+        self.qapp.removeTranslator(self._qt_translator)
         if self.main is not None or self.session is not None:
             session = self._drop_main() or self.session
             if session is not None:

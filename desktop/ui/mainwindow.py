@@ -223,7 +223,7 @@ class MainWindow(QMainWindow):
         from desktop.ui.palette import CommandPalette
 
         palette = CommandPalette([(m, a) for m, a in self.menu_actions if a.objectName() != "actionPalette"], self)
-        self.palette = palette
+        self.command_palette = palette
         palette.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
         palette.open()
 

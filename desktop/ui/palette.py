@@ -27,8 +27,13 @@ class _WordsFilter(QSortFilterProxyModel):
         self.words: list[str] = []
 
     def set_text(self, text: str) -> None:
-        self.words = text.casefold().split()
-        self.invalidateFilter()
+        if hasattr(self, "beginFilterChange"):  # Qt 6.9+; invalidateFilter() is deprecated there
+            self.beginFilterChange()
+            self.words = text.casefold().split()
+            self.endFilterChange()
+        else:
+            self.words = text.casefold().split()
+            self.invalidateFilter()
 
     def filterAcceptsRow(self, source_row: int, source_parent: QModelIndex) -> bool:  # noqa: N802
         haystack = self.sourceModel().index(source_row, 0, source_parent).data(SEARCH_ROLE) or ""
@@ -62,7 +67,7 @@ class CommandPalette(QDialog):
         self.source = QStandardItemModel(self)
         for menu, action in actions:
             text = action_text(action)
-            shortcut = action.shortcut().toString(QKeySequence.SequenceFormat.NativeText)
+            shortcut = ", ".join(k.toString(QKeySequence.SequenceFormat.NativeText) for k in action.shortcuts())
             item = QStandardItem(f"{text}    {shortcut}" if shortcut else text)
             item.setData(action, ACTION_ROLE)
             item.setData(f"{text} {menu} {shortcut}".casefold(), SEARCH_ROLE)

@@ -17,7 +17,7 @@ import pytest
 ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT / "tests" / "syncer"))
 
-PASSPHRASE = "korrekt hast batteri"  # QTest types ASCII only
+PASSPHRASE = "korrekt häst batteri"
 
 
 @pytest.fixture(autouse=True)
@@ -91,16 +91,26 @@ class Running:
 
         window = self.unlock_window
         self.qtbot.waitUntil(lambda: window.passphrase.hasFocus())
-        self.qtbot.keyClicks(window.passphrase, passphrase)
+        self.type(passphrase)
         self.qtbot.keyClick(window.passphrase, Qt.Key.Key_Return)
         self.qtbot.waitUntil(lambda: self.main is not None and self.main.field.hasFocus(), timeout=20_000)
 
     def type(self, text: str) -> None:
-        """Key presses into whatever has focus, as a person would type them."""
+        """Key presses into whatever has focus, as a person would type them (QTest knows only
+        ASCII keys; å, ä, ö go as the key events a Swedish keyboard sends)."""
+        from PySide6.QtCore import QEvent, Qt
+        from PySide6.QtGui import QKeyEvent
         from PySide6.QtWidgets import QApplication
 
         for character in text:
-            self.qtbot.keyClicks(QApplication.focusWidget(), character)
+            target = QApplication.focusWidget()
+            if character.isascii():
+                self.qtbot.keyClicks(target, character)
+                continue
+            key = {"å": Qt.Key.Key_Aring, "ä": Qt.Key.Key_Adiaeresis, "ö": Qt.Key.Key_Odiaeresis}.get(
+                character.lower(), Qt.Key.Key_unknown)
+            for kind in (QEvent.Type.KeyPress, QEvent.Type.KeyRelease):
+                QApplication.sendEvent(target, QKeyEvent(kind, key, Qt.KeyboardModifier.NoModifier, character))
 
     def key(self, key, modifier=None) -> None:
         from PySide6.QtCore import Qt

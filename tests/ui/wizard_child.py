@@ -18,7 +18,7 @@ from PySide6.QtWidgets import QApplication  # noqa: E402
 
 from desktop.app import Application  # noqa: E402
 
-PASSPHRASE = "korrekt hast batteri"
+PASSPHRASE = "korrekt häst batteri"
 
 
 def main() -> None:
