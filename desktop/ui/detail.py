@@ -389,10 +389,13 @@ def organisation_html(d: OrganisationDetail) -> str:
     ]) + "</table>"]
     if d.notes:
         parts.append(f"<p>{_lines(d.notes)}</p>")
-    parts.append(_h3(tr("Functions")) + "<table cellspacing='0' cellpadding='3'>")
+    parts.append(_h3(tr("Functions ({count})", count=d.function_count)) + "<table cellspacing='0' cellpadding='3'>")
     for ref in d.functions:
         parts.append(f"<tr><td>{_record_link('functions', ref.function_id, ref.name)}</td><td>{_channel_html(ref.best)}</td></tr>")
     parts.append("</table>")
+    if d.function_count > len(d.functions):
+        more = d.function_count - len(d.functions)
+        parts.append("<p>" + _e(tr("… and {count} more: every function is in the directory (Ctrl+2).", count=more)) + "</p>")
     return "".join(parts)
 
 

@@ -7,7 +7,6 @@ the test's own; the language is reset after each test.
 
 from __future__ import annotations
 
-import os
 import shutil
 import sys
 from pathlib import Path
