@@ -47,8 +47,15 @@ def choose_kdf():
     return calibrate_kdf()
 
 
+_prewarm: threading.Thread | None = None
+
+
 def prewarm_imports() -> threading.Thread:
-    """Import what unlocking needs on a side thread while Qt builds the first window."""
+    """Import what unlocking needs on a side thread while Qt builds the first window and the
+    person types the passphrase (once per process)."""
+    global _prewarm
+    if _prewarm is not None:
+        return _prewarm
 
     def work() -> None:
         try:
@@ -58,9 +65,9 @@ def prewarm_imports() -> threading.Thread:
         except Exception:  # the real import on the unlock path will say what is wrong
             log.debug("prewarm import failed", exc_info=True)
 
-    thread = threading.Thread(target=work, name="samverka-prewarm", daemon=True)
-    thread.start()
-    return thread
+    _prewarm = threading.Thread(target=work, name="samverka-prewarm", daemon=True)
+    _prewarm.start()
+    return _prewarm
 
 
 # --- the session --------------------------------------------------------------------------
@@ -492,7 +499,7 @@ class Application:
 
         from desktop.ui.settings_dialog import SettingsDialog
 
-        dialog = SettingsDialog(self.settings, self.main)
+        dialog = SettingsDialog(self.settings, self.settings_path, self.main)
         dialog.accepted.connect(lambda: self.change_settings(dialog.result_settings()))
         dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
         self.settings_dialog = dialog

@@ -171,10 +171,19 @@ class ChannelDelegate(QStyledItemDelegate):
         x = rect.left() + number_width + self.PAD
         # the value, large
         painter.setPen(text)
-        value_width = big_metrics.horizontalAdvance(channel.shown)
-        value_rect = QRect(x, rect.top(), min(value_width, rect.right() - x), big_metrics.height())
+        # The value is never cut while it can be read: in a narrow pane it is drawn smaller
+        # (down to the normal size) before anything is elided. (+4 px: elidedText() measures a
+        # hair wider than horizontalAdvance(), from rounding.)
+        available = max(rect.right() - x, 0)
+        value_width = big_metrics.horizontalAdvance(channel.shown) + 4
+        if value_width > available and value_width > 0:
+            fitted = QFont(big)
+            fitted.setPointSizeF(max(big.pointSizeF() * available / value_width, base.pointSizeF()))
+            painter.setFont(fitted)
+            value_width = painter.fontMetrics().horizontalAdvance(channel.shown) + 4
+        value_rect = QRect(x, rect.top(), min(value_width, available), big_metrics.height())
         painter.drawText(value_rect, Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter,
-                         big_metrics.elidedText(channel.shown, Qt.TextElideMode.ElideRight, value_rect.width()))
+                         painter.fontMetrics().elidedText(channel.shown, Qt.TextElideMode.ElideRight, value_rect.width()))
         x = value_rect.right() + 2 * self.PAD
         # kind, and the resilient mark in words and symbol
         painter.setFont(base)

@@ -69,7 +69,7 @@ class MainWindow(QMainWindow):
         self.nav = QListWidget(self)
         self.nav.setObjectName("views")
         self.nav.setAccessibleName(tr("Views"))
-        self.nav.setMaximumWidth(190)
+        self.nav.setMaximumWidth(135)
         self.stack = QStackedWidget(self)
         self.views: dict[str, QWidget] = {}
         self.search_view = SearchView(self.store, self.field, self)

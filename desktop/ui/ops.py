@@ -59,22 +59,32 @@ def wait_for_background_work(timeout_ms: int = 30_000) -> bool:
     return write_pool().waitForDone(timeout_ms) and done
 
 
+class _Outcome:
+    """What a worker hands back: the result or the error, as one object through the signal."""
+
+    __slots__ = ("result", "error")
+
+    def __init__(self, result: object, error: BaseException | None) -> None:
+        self.result = result
+        self.error = error
+
+
 class _Courier(QObject):
     """Lives on the GUI thread; the worker emits ``finished`` and the queued slot delivers."""
 
-    finished = Signal(object, object)  # result, error
+    finished = Signal(object)  # an _Outcome
 
     def __init__(self, op: QueryOp) -> None:
         super().__init__()
         self._op: QueryOp | None = op
         self.finished.connect(self._deliver, Qt.ConnectionType.QueuedConnection)
 
-    @Slot(object, object)
-    def _deliver(self, result: object, error: object) -> None:
+    @Slot(object)
+    def _deliver(self, outcome: _Outcome) -> None:
         op, self._op = self._op, None
         _IN_FLIGHT.discard(self)
         if op is not None:
-            op._deliver(result, error)  # noqa: SLF001 — the op's own courier
+            op._deliver(outcome.result, outcome.error)  # noqa: SLF001 — the op's own courier
         self.deleteLater()
 
 
@@ -90,11 +100,10 @@ class _Runnable(QRunnable):
 
     def run(self) -> None:
         try:
-            result = self._work()
+            outcome = _Outcome(self._work(), None)
         except BaseException as error:  # noqa: BLE001 — handed to the GUI thread, never lost
-            self._courier.finished.emit(None, error)
-        else:
-            self._courier.finished.emit(result, None)
+            outcome = _Outcome(None, error)
+        self._courier.finished.emit(outcome)
 
 
 class QueryOp(Generic[T]):

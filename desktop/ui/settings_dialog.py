@@ -14,7 +14,7 @@ LANGUAGE_NAMES = (("sv", "Svenska"), ("en", "English"))  # each in its own langu
 
 
 class SettingsDialog(QDialog):
-    def __init__(self, settings: Settings, parent=None) -> None:
+    def __init__(self, settings: Settings, path=None, parent=None) -> None:
         super().__init__(parent)
         self.setObjectName("settingsDialog")
         self.setWindowTitle(tr("Settings"))
@@ -41,7 +41,7 @@ class SettingsDialog(QDialog):
         form.addRow(tr("&Language:"), self.language)
         form.addRow(tr("&Theme:"), self.theme)
         form.addRow(tr("&Lock after:"), self.auto_lock)
-        where = QLabel(tr("Saved in {path} (no record content, only these choices).", path=settings_path()), self)
+        where = QLabel(tr("Saved in {path} (no record content, only these choices).", path=path or settings_path()), self)
         where.setWordWrap(True)
         buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Ok | QDialogButtonBox.StandardButton.Cancel, self)
         buttons.accepted.connect(self.accept)

@@ -80,6 +80,8 @@ class UnlockWindow(QWidget):
         forgot = QPushButton(tr("Forgot the passphrase?"), page)
         forgot.setObjectName("forgotPassphrase")
         forgot.setFlat(True)
+        forgot.setCursor(Qt.CursorShape.PointingHandCursor)
+        forgot.setStyleSheet("QPushButton { color: palette(link); text-decoration: underline; border: none; text-align: left; }")
         forgot.clicked.connect(lambda: self._show_page(1))
         row = QHBoxLayout()
         row.addWidget(self.passphrase, 1)
@@ -143,6 +145,9 @@ class UnlockWindow(QWidget):
         (self.passphrase if index == 0 else self.recovery_key).setFocus(Qt.FocusReason.OtherFocusReason)
 
     def show_locked_notice(self) -> None:
+        font = self.notice.font()
+        font.setWeight(QFont.Weight.Bold)
+        self.notice.setFont(font)
         self.notice.setText(tr("Samverka is locked: nothing is shown until you unlock it again."))
         self.notice.show()
 

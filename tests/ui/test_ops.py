@@ -102,3 +102,19 @@ def test_store_changes_arrive_as_a_signal_on_the_gui_thread(qtbot, store) -> Non
     store.create("organisations", {"name": "SOS Alarm"})
     qtbot.wait(50)
     assert len(received) == 1, "detached: no more signals"
+
+
+def test_thousands_of_signals_leave_the_interpreter_intact(qtbot) -> None:
+    """PySide6 6.12.0 lost a reference to True at every emit(): the window aborted after some
+    thousands of searches on Python 3.11 (pyproject excludes that version)."""
+    import sys
+
+    events = StoreEvents.__new__(StoreEvents)
+    QObject.__init__(events)
+    received = []
+    events.changed.connect(received.append)
+    before = sys.getrefcount(True)
+    for number in range(3000):
+        events.changed.emit(number)
+    assert len(received) == 3000
+    assert sys.getrefcount(True) >= before - 10
