@@ -66,9 +66,8 @@ def main(argv: Sequence[str] | None = None) -> int:
 
         print(no_display_message(), file=sys.stderr)
         return EXIT_NO_DISPLAY
-    from desktop.app import prewarm_imports, run
+    from desktop.app import run
 
-    prewarm_imports()  # the store's imports start now, beside Qt's
     if "data_dir" in options:
         data_dir = Path(options["data_dir"]).expanduser()
     else:
