@@ -1268,3 +1268,94 @@ class Store:
     def subscribe(self, callback: Callback) -> Callable[[], None]:
         """Call ``callback(ChangeSet)`` after every commit; returns a function that unsubscribes."""
         return self._subscribers.subscribe(callback)
+
+    # ------------------------------------------------------------------ window reads: ids first, rows on demand
+    # (Anki's find_cards + browser_row_for_id.) A list of 100k records in the window is a list of
+    # ids, fetched once off the GUI thread; the view then asks for the rows it paints, a page at
+    # a time. Live records only; filters are field equality (None matches an empty field).
+
+    def _window_where(self, coll: Collection, equals: Mapping[str, Any]) -> tuple[str, builtins.list[Any]]:
+        where = ["deleted = 0"]
+        params: builtins.list[Any] = []
+        for name, value in equals.items():
+            if name not in coll.fields:
+                raise InvalidInput("invalid.unknown_field", field=name, collection=coll.name)
+            if value is None:
+                where.append(f'"{column_name(name)}" IS NULL')
+            else:
+                where.append(f'"{column_name(name)}" = ?')
+                params.append(self._to_db(coll, name, value))
+        return " WHERE " + " AND ".join(where), params
+
+    def ids(
+        self,
+        collection: str,
+        *,
+        order_by: str | None = None,
+        limit: int | None = None,
+        offset: int = 0,
+        **equals: Any,
+    ) -> builtins.list[str]:
+        """Ids of live records matching ``equals``, ordered by the field ``order_by`` (case
+        folded for ASCII; default the collection's natural order), optionally one slice."""
+        coll = self._collection(collection)
+        where, params = self._window_where(coll, equals)
+        if order_by is not None and order_by not in coll.fields:
+            raise InvalidInput("invalid.unknown_field", field=order_by, collection=collection)
+        order = order_by or next((n for n in _ORDER_BY if n in coll.fields), None)
+        order_sql = f'"{column_name(order)}" COLLATE NOCASE, rowid' if order else "rowid"
+        sql = f'SELECT record_id FROM "{coll.name}"{where} ORDER BY {order_sql}'
+        if limit is not None or offset:
+            sql += " LIMIT ? OFFSET ?"
+            params += [-1 if limit is None else int(limit), int(offset)]
+        with self._read() as db:
+            return [row[0] for row in db.execute(sql, params)]
+
+    def count_where(self, collection: str, **equals: Any) -> int:
+        """How many live records match ``equals`` (the length of ``ids`` without reading them)."""
+        coll = self._collection(collection)
+        where, params = self._window_where(coll, equals)
+        with self._read() as db:
+            return db.execute(f'SELECT count(*) FROM "{coll.name}"{where}', params).fetchone()[0]
+
+    def get_many(self, collection: str, record_ids: Sequence[str]) -> builtins.list[dict[str, Any]]:
+        """The live records among ``record_ids``, shaped as ``get`` returns them, in the order
+        given (ids that are unknown, malformed or deleted are left out)."""
+        coll = self._collection(collection)
+        wanted: builtins.list[str] = []
+        for record_id in record_ids:
+            try:
+                wanted.append(self._record_id(record_id))
+            except InvalidInput:
+                continue
+        with self._read() as db:
+            rows = self._load_many(db, coll, wanted)
+        return [
+            self._public(coll, rid, rows[rid])
+            for rid in dict.fromkeys(wanted)
+            if rid in rows and not rows[rid]["deleted"]
+        ]
+
+    def list_in(self, collection: str, field_name: str, values: Sequence[Any]) -> builtins.list[dict[str, Any]]:
+        """Live records whose ``field_name`` is one of ``values``, e.g. the channels of the page
+        of functions a view paints; in the collection's natural order."""
+        coll = self._collection(collection)
+        if field_name not in coll.fields:
+            raise InvalidInput("invalid.unknown_field", field=field_name, collection=collection)
+        table = _table(coll.name)
+        column = column_name(field_name)
+        order = next((column_name(n) for n in _ORDER_BY if n in coll.fields), None)
+        order_sql = f'"{order}", rowid' if order else "rowid"
+        distinct = builtins.list(dict.fromkeys(v for v in values if v is not None))
+        out: builtins.list[dict[str, Any]] = []
+        with self._read() as db:
+            for start in range(0, len(distinct), _PULL_CHUNK):
+                chunk = distinct[start : start + _PULL_CHUNK]
+                marks = ",".join("?" * len(chunk))
+                for row in db.execute(
+                    f'SELECT record_id, {_ROW_SYSTEM}, {table.columns} FROM "{coll.name}" '
+                    f'WHERE deleted = 0 AND "{column}" IN ({marks}) ORDER BY {order_sql}',
+                    chunk,
+                ):
+                    out.append(self._public(coll, row[0], self._row(table, row[1:])))
+        return out

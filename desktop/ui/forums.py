@@ -1,0 +1,236 @@
+"""The forums view (Forum) and the routines view (Rutiner): short lists grouped by level or owner, the chosen one's detail beside them.
+
+Forums fall under the three levels (regional direction, regional coordination, executive), each
+with its mode in words and colour ("● AKTIVERAT" on red, "○ Ordinarie läge"): never colour
+alone. Routines are grouped by the forum or organisation that owns them and can be narrowed to
+one mode. A region has tens of these, so a QStandardItemModel is enough.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Callable
+
+from PySide6.QtCore import QModelIndex, Qt
+from PySide6.QtGui import QBrush, QFont, QStandardItem, QStandardItemModel
+from PySide6.QtWidgets import (
+    QAbstractItemView,
+    QApplication,
+    QComboBox,
+    QHBoxLayout,
+    QHeaderView,
+    QLabel,
+    QSplitter,
+    QTreeView,
+    QVBoxLayout,
+    QWidget,
+)
+
+from desktop.i18n import tr
+from desktop.store.messages import level_label
+from desktop.ui import queries, theme
+from desktop.ui.detail import DetailView
+from desktop.ui.ops import LatestOnly
+
+ID_ROLE = Qt.ItemDataRole.UserRole + 1
+KIND_ROLE = Qt.ItemDataRole.UserRole + 2
+
+
+def mode_words(mode: str | None) -> str:
+    if mode == "activated":
+        return "● " + tr("ACTIVATED")
+    return "○ " + tr("Ordinary mode")
+
+
+def _mode_item(mode: str | None, *, current: bool = True) -> QStandardItem:
+    """A forum's current mode (``current``: activated is an alarm, in red with the word), or the
+    mode a routine is written for (plain words: a routine for activated mode is no alarm)."""
+    if not current:
+        item = QStandardItem({"activated": tr("For activated mode"), "ordinary": tr("For ordinary mode"),
+                              "both": tr("For both modes")}.get(mode or "", tr("For both modes")))
+        item.setEditable(False)
+        return item
+    item = QStandardItem(mode_words(mode))
+    t = theme.current(QApplication.instance())
+    if mode == "activated":
+        item.setBackground(QBrush(t.qcolor("activated_bg")))
+        item.setForeground(QBrush(t.qcolor("activated_text")))
+        font = item.font()
+        font.setWeight(QFont.Weight.Bold)
+        item.setFont(font)
+    item.setEditable(False)
+    return item
+
+
+def _group_item(text: str) -> QStandardItem:
+    item = QStandardItem(text)
+    font = item.font()
+    font.setWeight(QFont.Weight.Bold)
+    item.setFont(font)
+    item.setEditable(False)
+    item.setSelectable(True)
+    return item
+
+
+class _ListWithDetail(QWidget):
+    """A grouped tree on the left, a DetailView on the right; subclasses fill the tree."""
+
+    collection = ""
+
+    def __init__(self, store: Any, object_name: str, accessible: str, parent=None) -> None:
+        super().__init__(parent)
+        self.setObjectName(object_name)
+        self.store = store
+        self.model = QStandardItemModel(self)
+        self.tree = QTreeView(self)
+        self.tree.setObjectName(f"{object_name}Tree")
+        self.tree.setAccessibleName(accessible)
+        self.tree.setModel(self.model)
+        self.tree.setUniformRowHeights(True)
+        self.tree.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
+        self.tree.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
+        self.tree.setAllColumnsShowFocus(True)
+        self.detail = DetailView(store, self)
+        self.left = QWidget(self)
+        self.left_layout = QVBoxLayout(self.left)
+        self.left_layout.setContentsMargins(0, 0, 0, 0)
+        self.left_layout.addWidget(self.tree)
+        splitter = QSplitter(Qt.Orientation.Horizontal, self)
+        splitter.addWidget(self.left)
+        splitter.addWidget(self.detail)
+        splitter.setStretchFactor(0, 1)
+        splitter.setStretchFactor(1, 2)
+        splitter.setSizes([380, 760])
+        splitter.setChildrenCollapsible(False)
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.addWidget(splitter)
+        self.tree.selectionModel().currentRowChanged.connect(self._current_changed)
+        self.tree.activated.connect(self._activated)
+        self._loader = LatestOnly(self)
+        self.loaded = False
+
+    def showEvent(self, event) -> None:  # noqa: N802
+        if not self.loaded:
+            self.refresh()
+        super().showEvent(event)
+
+    def refresh(self) -> None:
+        self._loader.submit(self.reader(), self._fill_and_restore)
+
+    def reader(self) -> Callable[[], Any]:
+        """Made on the GUI thread (it may read widgets); what it returns runs on a pool thread."""
+        raise NotImplementedError
+
+    def fill(self, data: Any) -> None:
+        raise NotImplementedError
+
+    def _fill_and_restore(self, data: Any) -> None:
+        current = self.tree.currentIndex().data(ID_ROLE)
+        self.model.clear()
+        self.fill(data)
+        self.tree.expandAll()
+        header = self.tree.header()
+        header.setStretchLastSection(False)
+        header.setSectionResizeMode(0, QHeaderView.ResizeMode.Stretch)
+        header.setSectionResizeMode(1, QHeaderView.ResizeMode.ResizeToContents)
+        self.loaded = True
+        index = self._find(current) if current else QModelIndex()
+        if not index.isValid():
+            index = self._first_record()
+        if index.isValid():
+            self.tree.setCurrentIndex(index)
+
+    def _walk(self, visit: Callable[[QModelIndex], bool]) -> QModelIndex:
+        for top in range(self.model.rowCount()):
+            parent = self.model.index(top, 0)
+            for row in range(self.model.rowCount(parent)):
+                index = self.model.index(row, 0, parent)
+                if visit(index):
+                    return index
+        return QModelIndex()
+
+    def _find(self, record_id: str) -> QModelIndex:
+        return self._walk(lambda index: index.data(ID_ROLE) == record_id)
+
+    def _first_record(self) -> QModelIndex:
+        return self._walk(lambda index: bool(index.data(ID_ROLE)))
+
+    def _current_changed(self, current: QModelIndex, _previous: QModelIndex) -> None:
+        index = current.siblingAtColumn(0)
+        record_id = index.data(ID_ROLE)
+        if record_id:
+            self.detail.open(self.collection, record_id)
+
+    def _activated(self, index: QModelIndex) -> None:
+        record_id = index.siblingAtColumn(0).data(ID_ROLE)
+        if record_id:
+            self.detail.open(self.collection, record_id, focus=True)
+
+    def copy(self) -> None:
+        self.detail.copy_current()
+
+    def focus_list(self) -> None:
+        self.tree.setFocus(Qt.FocusReason.ShortcutFocusReason)
+
+
+class ForumsView(_ListWithDetail):
+    collection = "forums"
+
+    def __init__(self, store: Any, parent=None) -> None:
+        super().__init__(store, "forums", tr("Forums by level"), parent)
+
+    def reader(self) -> Callable[[], dict[str, list[queries.ForumRow]]]:
+        store = self.store
+        return lambda: queries.forums_by_level(store)
+
+    def fill(self, data: dict[str, list[queries.ForumRow]]) -> None:
+        self.model.setHorizontalHeaderLabels([tr("Level / forum"), tr("Mode")])
+        for level, forums in data.items():
+            group = _group_item(level_label(level) if level else tr("Without level"))
+            blank = QStandardItem("")
+            blank.setEditable(False)
+            for forum in forums:
+                item = QStandardItem(forum.name)
+                item.setData(forum.forum_id, ID_ROLE)
+                item.setEditable(False)
+                group.appendRow([item, _mode_item(forum.mode)])
+            self.model.appendRow([group, blank])
+
+
+class RoutinesView(_ListWithDetail):
+    collection = "routines"
+
+    def __init__(self, store: Any, parent=None) -> None:
+        super().__init__(store, "routines", tr("Routines by forum or organisation"), parent)
+        self.mode = QComboBox(self)
+        self.mode.setObjectName("routineMode")
+        self.mode.setAccessibleName(tr("Mode"))
+        self.mode.addItem(tr("Every mode"), None)
+        self.mode.addItem(tr("Ordinary mode"), "ordinary")
+        self.mode.addItem(tr("Activated mode"), "activated")
+        self.mode.currentIndexChanged.connect(self.refresh)
+        row = QHBoxLayout()
+        mode_label = QLabel(tr("Show:"), self)
+        mode_label.setBuddy(self.mode)
+        row.addWidget(mode_label)
+        row.addWidget(self.mode, 1)
+        self.left_layout.insertLayout(0, row)
+
+    def reader(self) -> Callable[[], list[queries.RoutineGroup]]:
+        store, mode = self.store, self.mode.currentData()
+        return lambda: queries.routine_groups(store, mode)
+
+    def fill(self, groups: list[queries.RoutineGroup]) -> None:
+        self.model.setHorizontalHeaderLabels([tr("Owner / routine"), tr("Mode")])
+        for group in groups:
+            owner = group.owner_name or tr("Without owner")
+            kind = tr("Forum") if group.owner_kind == "forums" else tr("Organisation")
+            top = _group_item(f"{owner} ({kind.lower()})" if group.owner_name else owner)
+            blank = QStandardItem("")
+            blank.setEditable(False)
+            for routine in group.routines:
+                item = QStandardItem(routine.title)
+                item.setData(routine.routine_id, ID_ROLE)
+                item.setEditable(False)
+                top.appendRow([item, _mode_item(routine.mode, current=False)])
+            self.model.appendRow([top, blank])

@@ -1,0 +1,297 @@
+"""The main window: the search field on top, the views (Sök, Katalog, Forum, Rutiner) below, the sync status at the bottom.
+
+Keyboard first: the search field has focus on open and on Ctrl+K or Ctrl+F from anywhere;
+Ctrl+1 … Ctrl+4 switch views; Esc comes back to the search; every action is in the menus and in
+the command palette (Ctrl+Shift+P) with its shortcut. The window owns no data: it shows what the
+session's store and sync engine give it, and is thrown away on lock (so nothing read stays in
+memory while locked) and rebuilt on unlock or when the language changes.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Callable
+
+from PySide6.QtCore import Qt, QTimer, Signal
+from PySide6.QtGui import QAction, QActionGroup, QKeySequence
+from PySide6.QtWidgets import (
+    QHBoxLayout,
+    QListWidget,
+    QListWidgetItem,
+    QMainWindow,
+    QMessageBox,
+    QStackedWidget,
+    QVBoxLayout,
+    QWidget,
+)
+
+from desktop.i18n import N_, _, tr
+from desktop.ui import theme
+from desktop.ui.messages import bridge
+from desktop.ui.ops import QueryOp, StoreEvents, SyncEvents
+from desktop.ui.search import SearchField, SearchView
+from desktop.ui.statusbar import SyncStatusBar
+
+# The views in order (Ctrl+1 …); the fifth, Aktiveringar, comes with activations.
+VIEWS = (
+    ("search", N_("Search"), "Ctrl+1"),
+    ("directory", N_("Directory"), "Ctrl+2"),
+    ("forums", N_("Forums"), "Ctrl+3"),
+    ("routines", N_("Routines"), "Ctrl+4"),
+)
+REFRESH_DELAY_MS = 400  # a sync's pages arrive in bursts: refresh once the burst settles
+REFRESH_WHILE_SYNCING_MS = 2000  # during a long pull: now and then, not after every page
+
+
+def window_title(organisation: str | None, standalone: bool, demo: bool) -> str:
+    if organisation:
+        return f"Samverka — {organisation}"
+    if standalone and demo:
+        return tr("Samverka — standalone (demo region)")
+    if standalone:
+        return tr("Samverka — standalone")
+    return "Samverka"
+
+
+class MainWindow(QMainWindow):
+    lockRequested = Signal()
+    settingsRequested = Signal()
+    themeChosen = Signal(str)
+    syncRequested = Signal()
+    quitRequested = Signal()
+
+    def __init__(self, session: Any, *, theme_choice: str = "system", parent=None) -> None:
+        super().__init__(parent)
+        self.setObjectName("mainWindow")
+        self.session = session
+        self.store = session.store
+        self.setWindowTitle(window_title(session.organisation_name, not session.enrolled, session.demo))
+        self.field = SearchField(self)
+        self.nav = QListWidget(self)
+        self.nav.setObjectName("views")
+        self.nav.setAccessibleName(tr("Views"))
+        self.nav.setMaximumWidth(135)
+        self.stack = QStackedWidget(self)
+        self.views: dict[str, QWidget] = {}
+        self.search_view = SearchView(self.store, self.field, self)
+        self._add_view("search", self.search_view)
+        for key, name, shortcut in VIEWS:
+            item = QListWidgetItem(f"{_(name)}\t{shortcut}")
+            item.setData(Qt.ItemDataRole.UserRole, key)
+            item.setData(Qt.ItemDataRole.AccessibleTextRole, f"{_(name)}, {shortcut}")
+            self.nav.addItem(item)
+        self.nav.currentRowChanged.connect(lambda row: self.show_view(VIEWS[row][0]))
+        top = QWidget(self)
+        top_layout = QHBoxLayout(top)
+        top_layout.setContentsMargins(10, 8, 10, 4)
+        top_layout.addWidget(self.field)
+        body = QWidget(self)
+        body_layout = QHBoxLayout(body)
+        body_layout.setContentsMargins(6, 0, 6, 0)
+        body_layout.addWidget(self.nav)
+        body_layout.addWidget(self.stack, 1)
+        central = QWidget(self)
+        layout = QVBoxLayout(central)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.setSpacing(2)
+        layout.addWidget(top)
+        layout.addWidget(body, 1)
+        self.setCentralWidget(central)
+        self.status = SyncStatusBar(self)
+        self.setStatusBar(self.status)
+        self.status.syncRequested.connect(self.syncRequested)
+        self.menu_actions: list[tuple[str, QAction]] = []
+        self._build_actions(theme_choice)
+        self.nav.setCurrentRow(0)
+        bridge().info.connect(self._info)
+        bridge().error.connect(self._error)
+        self._refresh_timer = QTimer(self)
+        self._refresh_timer.setSingleShot(True)
+        self._refresh_timer.setInterval(REFRESH_DELAY_MS)
+        self._refresh_timer.timeout.connect(self.refresh_views)
+        self.store_events = StoreEvents(self.store, self)
+        self.store_events.changed.connect(self._data_changed)
+        self.sync_events = SyncEvents(session.engine, self)
+        self.sync_events.status.connect(self.status.show_status)
+        self.sync_events.status.connect(self._sync_state)
+        # Local edits change the unsent count without the engine noticing: ask it again.
+        self._status_timer = QTimer(self)
+        self._status_timer.setSingleShot(True)
+        self._status_timer.setInterval(REFRESH_DELAY_MS)
+        self._status_timer.timeout.connect(self.refresh_status)
+        self.refresh_status()
+        self.resize(1280, 800)
+
+    # --- views -----------------------------------------------------------------------------
+
+    def _add_view(self, key: str, widget: QWidget) -> None:
+        self.views[key] = widget
+        self.stack.addWidget(widget)
+
+    def _make_view(self, key: str) -> QWidget:
+        if key == "directory":
+            from desktop.ui.directory import DirectoryView
+
+            return DirectoryView(self.store, self)
+        from desktop.ui.forums import ForumsView, RoutinesView
+
+        return {"forums": ForumsView, "routines": RoutinesView}[key](self.store, self)
+
+    def view(self, key: str) -> QWidget:
+        if key not in self.views:
+            self._add_view(key, self._make_view(key))
+        return self.views[key]
+
+    def show_view(self, key: str, *, focus: bool = True) -> None:
+        widget = self.view(key)
+        self.stack.setCurrentWidget(widget)
+        if widget.property("stale"):
+            widget.setProperty("stale", False)
+            widget.refresh()
+        row = next(i for i, v in enumerate(VIEWS) if v[0] == key)
+        if self.nav.currentRow() != row:
+            self.nav.blockSignals(True)
+            self.nav.setCurrentRow(row)
+            self.nav.blockSignals(False)
+        if focus:
+            if key == "search":
+                self.focus_search()
+            else:
+                widget.focus_list()
+
+    def current_view_key(self) -> str:
+        return next(k for k, w in self.views.items() if w is self.stack.currentWidget())
+
+    def focus_search(self) -> None:
+        if self.stack.currentWidget() is not self.search_view:
+            self.show_view("search", focus=False)
+        self.field.setFocus(Qt.FocusReason.ShortcutFocusReason)
+        self.field.selectAll()
+
+    def copy_channel(self) -> None:
+        widget = self.stack.currentWidget()
+        widget.copy()
+
+    # --- actions -----------------------------------------------------------------------------
+
+    def _action(self, menu: Any, menu_name: str, text: str, slot: Callable[[], None],
+                shortcuts: tuple[str, ...] = (), name: str = "") -> QAction:
+        action = QAction(text, self)
+        if name:
+            action.setObjectName(name)
+        if shortcuts:
+            action.setShortcuts([QKeySequence(s) for s in shortcuts])
+            action.setShortcutContext(Qt.ShortcutContext.WindowShortcut)
+        action.triggered.connect(slot)
+        menu.addAction(action)
+        self.addAction(action)  # works from anywhere in the window, menu bar shown or not
+        self.menu_actions.append((menu_name, action))
+        return action
+
+    def _build_actions(self, theme_choice: str) -> None:
+        bar = self.menuBar()
+        file_name, view_name, sync_name, help_name = tr("File"), tr("View"), tr("Synchronisation"), tr("Help")
+        file_menu = bar.addMenu(tr("&File"))
+        view_menu = bar.addMenu(tr("&View"))
+        sync_menu = bar.addMenu(tr("&Synchronisation"))
+        help_menu = bar.addMenu(tr("&Help"))
+        self._action(view_menu, view_name, tr("Go to the search field"), self.focus_search, ("Ctrl+K", "Ctrl+F"), "actionSearch")
+        for key, name, shortcut in VIEWS:
+            self._action(view_menu, view_name, tr("Show {view}", view=_(name)),
+                         lambda _checked=False, key=key: self.show_view(key), (shortcut,), f"actionView_{key}")
+        self._action(view_menu, view_name, tr("Back to the search"), self.focus_search, ("Esc",), "actionBack")
+        self._action(view_menu, view_name, tr("Copy the chosen channel"), self.copy_channel, ("Ctrl+C",), "actionCopy")
+        view_menu.addSeparator()
+        self._action(view_menu, view_name, tr("Command palette …"), self.open_palette, ("Ctrl+Shift+P",), "actionPalette")
+        view_menu.addSeparator()
+        themes = QActionGroup(self)
+        for choice in ("system", "light", "dark"):
+            action = self._action(view_menu, view_name, tr("Theme: {theme}", theme=theme.theme_label(choice)),
+                                  lambda _checked=False, choice=choice: self.themeChosen.emit(choice), (), f"actionTheme_{choice}")
+            action.setCheckable(True)
+            action.setChecked(choice == theme_choice)
+            themes.addAction(action)
+        self.sync_action = self._action(sync_menu, sync_name, tr("Synchronise now"), self.syncRequested.emit, ("Ctrl+Shift+S",), "actionSync")
+        self.sync_action.setEnabled(self.session.enrolled)
+        self._action(file_menu, file_name, tr("Settings …"), self.settingsRequested.emit, ("Ctrl+,",), "actionSettings")
+        self._action(file_menu, file_name, tr("Lock now"), self.lockRequested.emit, ("Ctrl+L",), "actionLock")
+        file_menu.addSeparator()
+        self._action(file_menu, file_name, tr("Quit"), self.quitRequested.emit, ("Ctrl+Q",), "actionQuit")
+        self._action(help_menu, help_name, tr("Keyboard shortcuts"), self.show_shortcuts, ("F1",), "actionShortcuts")
+        self._action(help_menu, help_name, tr("About Samverka"), self.show_about, (), "actionAbout")
+
+    def open_palette(self) -> None:
+        from desktop.ui.palette import CommandPalette
+
+        palette = CommandPalette([(m, a) for m, a in self.menu_actions if a.objectName() != "actionPalette"], self)
+        self.command_palette = palette
+        palette.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        palette.open()
+
+    def shortcut_rows(self) -> list[tuple[str, str]]:
+        rows = []
+        for _menu, action in self.menu_actions:
+            keys = ", ".join(s.toString(QKeySequence.SequenceFormat.NativeText) for s in action.shortcuts())
+            if keys:
+                rows.append((action.text().replace("&", ""), keys))
+        rows.append((tr("Move through the hits"), "↓ ↑"))
+        rows.append((tr("Open the hit, call or write to the channel"), "Enter"))
+        return rows
+
+    def show_shortcuts(self) -> None:
+        rows = "".join(f"<tr><td style='padding-right:16px'>{text}</td><td><b>{keys}</b></td></tr>" for text, keys in self.shortcut_rows())
+        box = QMessageBox(QMessageBox.Icon.NoIcon, tr("Keyboard shortcuts"), f"<table>{rows}</table>", QMessageBox.StandardButton.Close, self)
+        box.setObjectName("shortcutsDialog")
+        box.open()
+
+    def show_about(self) -> None:
+        QMessageBox.about(self, tr("About Samverka"), tr(
+            "Samverka – contact channels, forums and routines for regional crisis collaboration, "
+            "also without a network. Everything on this computer is stored encrypted."))
+
+    # --- data and messages --------------------------------------------------------------------
+
+    def _sync_state(self, status: Any) -> None:
+        syncing = status.state == "syncing"
+        self._refresh_timer.setInterval(REFRESH_WHILE_SYNCING_MS if syncing else REFRESH_DELAY_MS)
+        if not syncing and self._refresh_timer.isActive():
+            self._refresh_timer.start()  # the sync ended: refresh soon
+
+    def refresh_status(self) -> None:
+        engine = self.session.engine
+        QueryOp(engine.status, success=self.status.show_status, parent=self).failure(lambda _error: None).run()
+
+    def _data_changed(self, changes: Any) -> None:
+        if changes.source == "local" and not self._status_timer.isActive():
+            self._status_timer.start()  # a sync reports its own counts
+        if changes.collections - {"outbox", "conflicts"}:
+            if not self._refresh_timer.isActive():
+                self._refresh_timer.start()
+
+    def refresh_views(self) -> None:
+        for widget in self.views.values():
+            refresh = getattr(widget, "refresh", None)
+            if refresh is not None and widget.isVisible():
+                refresh()
+            elif refresh is not None:
+                widget.setProperty("stale", True)
+
+    def _info(self, text: str) -> None:
+        self.status.showMessage(text, 8000)
+
+    def _error(self, text: str) -> None:
+        self.status.showMessage(f"⚠ {text}", 20000)
+
+    def detach(self) -> None:
+        """Stop listening to the store and engine (before they close)."""
+        self.store_events.detach()
+        self.sync_events.detach()
+        bridge().info.disconnect(self._info)
+        bridge().error.disconnect(self._error)
+
+    def showEvent(self, event) -> None:  # noqa: N802
+        super().showEvent(event)
+        QTimer.singleShot(0, self.focus_search)
+
+    def closeEvent(self, event) -> None:  # noqa: N802
+        event.ignore()
+        self.quitRequested.emit()
