@@ -112,12 +112,17 @@ class AppSession:
 
     @classmethod
     def recover(cls, data_dir: Path, recovery_key: str, new_passphrase: str) -> AppSession:
-        """Forgotten passphrase: the recovery key sets a new one, then unlock with it."""
+        """Forgotten passphrase: the recovery key opens the vault and sets a new passphrase, and
+        the database gets a new key (an old copy of the slot file no longer opens it)."""
         from desktop import session as sessions
-        from desktop.vault import Vault
 
-        Vault.open(data_dir).reset_passphrase_with_recovery_key(recovery_key, new_passphrase, kdf=choose_kdf())
-        return cls.attach(data_dir, sessions.unlock_session(data_dir, new_passphrase))
+        opened = sessions.unlock_session_with_recovery_key(data_dir, recovery_key)
+        try:
+            opened.reset_passphrase(recovery_key, new_passphrase, kdf=choose_kdf())
+        except BaseException:
+            opened.close()
+            raise
+        return cls.attach(data_dir, opened)
 
     def refresh_enrollment(self) -> None:
         from desktop.syncer import engine as E
@@ -211,7 +216,7 @@ class FirstRun:
         """A new recovery key, shown once (it replaces one made by an interrupted run)."""
         assert self.session is not None and self.passphrase is not None
         self.session.store.set_meta(SETUP_META, STEP_RECOVERY)
-        return self.session.vault.add_recovery_key(self.passphrase)
+        return self.session.vault.add_recovery_key(self.passphrase, rekey=self.session.store.rekey)
 
     def recovery_noted(self) -> None:
         assert self.session is not None

@@ -43,7 +43,7 @@ def make_vault(data_dir: Path, *, demo: bool = True, recovery: bool = False) -> 
         if demo:
             load_demo(opened.store)
         opened.store.set_meta(SETUP_META, SETUP_DONE)
-        key = opened.vault.add_recovery_key(PASSPHRASE) if recovery else None
+        key = opened.new_recovery_key(PASSPHRASE) if recovery else None
     finally:
         opened.close()
     return key
