@@ -235,6 +235,20 @@ def change(device: Device, collection: str, fields: dict[str, Any], record_id: s
     }
 
 
+def push_all(http: requests.Session, device: Device, changes: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Push ``changes`` in batches of 1,000 (setup work): every one must be applied (or a conflict)."""
+    results: list[dict[str, Any]] = []
+    for start in range(0, len(changes), 1000):
+        response = http.post(device.url + "/v1/sync/push", json={"changes": changes[start:start + 1000]},
+                             headers=device.headers, timeout=120)
+        response.raise_for_status()
+        results += response.json()["results"]
+    bad = [r for r in results if r["status"] not in ("applied", "conflict")]
+    if bad:
+        raise SystemExit(f"setup push refused: {bad[0]}")
+    return results
+
+
 def directory_batch(device: Device, number: int, size: int, internal_every: int = 10) -> Iterator[dict[str, Any]]:
     """``size`` changes creating functions and their channels (1 function : 4 channels).
 
