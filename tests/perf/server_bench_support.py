@@ -155,19 +155,31 @@ def issue_codes(db_url: str, wanted: list[tuple[str, str]]) -> list[str]:
     return codes
 
 
+SERVE_WITH_SYNCHRONOUS = (
+    "import sys; import sync.server.db as db; db.SQLITE_SYNCHRONOUS = sys.argv[1]; "
+    "from sync.server.cli import main; sys.exit(main(sys.argv[2:]))"
+)
+
+
 class ServeProcess:
     """`samverka-server serve` in its own process (the real command line, real uvicorn)."""
 
-    def __init__(self, db_url: str, *, workers: int = 1, log: Path | None = None) -> None:
+    def __init__(self, db_url: str, *, workers: int = 1, log: Path | None = None,
+                 sqlite_synchronous: str | None = None) -> None:
+        """``sqlite_synchronous``: run with another ``PRAGMA synchronous`` than the server's own
+        (to measure what FULL costs); one worker only, which runs in this very process."""
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         self.log = open(log, "wb") if log else subprocess.DEVNULL
-        self.process = subprocess.Popen(
-            [sys.executable, "-m", "sync.server.cli", "serve", "--db", db_url,
-             "--host", "127.0.0.1", "--port", str(self.port), "--workers", str(workers),
-             "--log-level", "warning"],
-            cwd=ROOT, stdout=self.log, stderr=subprocess.STDOUT,
-        )
+        serve = ["serve", "--db", db_url, "--host", "127.0.0.1", "--port", str(self.port),
+                 "--workers", str(workers), "--log-level", "warning"]
+        if sqlite_synchronous is None:
+            command = [sys.executable, "-m", "sync.server.cli", *serve]
+        else:
+            if workers != 1:
+                raise SystemExit("another PRAGMA synchronous needs --workers 1")
+            command = [sys.executable, "-c", SERVE_WITH_SYNCHRONOUS, sqlite_synchronous, *serve]
+        self.process = subprocess.Popen(command, cwd=ROOT, stdout=self.log, stderr=subprocess.STDOUT)
         deadline = time.monotonic() + 60
         while time.monotonic() < deadline:
             if self.process.poll() is not None:
