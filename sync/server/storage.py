@@ -220,13 +220,16 @@ class Writer:
 
 
 class Rejected(Exception):
-    def __init__(self, token: str, detail: str, field: str | None = None) -> None:
+    """A change refused: the problem token, its detail, the field at fault, and for ``forbidden``
+    the rules' reason code (sync.rules.Reason), sent as the problem's ``reason`` member."""
+
+    def __init__(self, token: str, detail: str, field: str | None = None, reason: str | None = None) -> None:
         super().__init__(detail)
-        self.token, self.detail, self.field = token, detail, field
+        self.token, self.detail, self.field, self.reason = token, detail, field, reason
 
 
-def _forbid(detail: str, field: str | None = None) -> Rejected:
-    return Rejected("forbidden", detail, field)
+def _forbid(decision: rules.Decision) -> Rejected:
+    return Rejected("forbidden", decision.detail, decision.field, decision.reason.value if decision.reason else None)
 
 
 @dataclass(frozen=True)
@@ -372,13 +375,13 @@ def _authorise(ctx: PushContext, collection: Collection, op: rules.Op, current: 
                fields: Mapping[str, Any]) -> None:
     decision = rules.decide(ctx.actor, collection, op, current, fields, ctx)
     if not decision:
-        raise _forbid(decision.detail, decision.field)
+        raise _forbid(decision)
 
 
 def _refuse_outright(collection: Collection, op: rules.Op) -> None:
     refusal = rules.refused_outright(collection, op)
     if refusal is not None:
-        raise _forbid(refusal.detail, refusal.field)
+        raise _forbid(refusal)
 
 
 def spread_readers(session: Session, feed: Feed, load, parent: Record) -> None:
@@ -632,7 +635,8 @@ def _rejected(ctx: PushContext, change: Change, rejection: Rejected) -> dict[str
         "change_id": change.change_id,
         "status": "rejected",
         "problem": problem(
-            rejection.token, rejection.detail, change_id=change.change_id, field=rejection.field
+            rejection.token, rejection.detail, change_id=change.change_id, field=rejection.field,
+            reason=rejection.reason,
         ),
     }
 

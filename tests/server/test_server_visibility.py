@@ -213,6 +213,7 @@ def test_only_the_owning_organisation_sets_visibility(region: Region):
         refused = msb.update(collection, record_id, {"visibility": "internal"})
         assert refused["status"] == "rejected", refused
         assert (refused["problem"]["type"], refused["problem"]["field"]) == ("/problems/forbidden", "visibility")
+        assert refused["problem"]["reason"] == "visibility-owner-only"
         assert server.record(collection, record_id).visibility == "regional"
         assert lst.update(collection, record_id, {"visibility": "internal"})["status"] == "applied"
 
