@@ -68,6 +68,10 @@ def current_caller(
 
 
 def _note_seen(server: ServerState, device_id: str, at: int) -> None:
+    if server.push_gate.locked():
+        # A push holds (or is about to take) the write lock: don't queue a thread behind it
+        # for this; last_seen_at stays old, so the device's next request notes it instead.
+        return
     try:
         with write_session(server.sessions) as session:
             session.execute(
