@@ -33,9 +33,9 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 import requests  # noqa: E402
 from server_bench_support import (  # noqa: E402
     Device,
-    Postgres,
     ServeProcess,
     add_backend_arguments,
+    backend_databases,
     change,
     chosen_backends,
     enroll,
@@ -143,17 +143,8 @@ def main() -> None:
     print(f"Machine: {machine()}; server: `samverka-server serve` subprocess (uvicorn, 1 worker) on "
           f"127.0.0.1; logs in {work}")
     rows: list[list] = []
-    for name in chosen_backends(args):
-        if name == "sqlite":
-            rows += run_backend(name, f"sqlite:///{work / 'server.db'}", args, work)
-        elif name == "postgresql":
-            pg = Postgres()
-            try:
-                rows += run_backend(name, pg.new_database(), args, work)
-            finally:
-                pg.close()
-        else:
-            raise SystemExit(f"unknown backend {name!r}")
+    for name, db_url in backend_databases(chosen_backends(args), work):
+        rows += run_backend(name, db_url, args, work)
     print()
     print(f"One push each, {args.repeat} times; seconds per request as the client sees it (goal ≤ 0.5 s).")
     print_table(["backend", "push", "mandates", "every change", "median s", "min s", "max s"], rows)

@@ -37,7 +37,6 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 import requests  # noqa: E402
 from server_bench_support import (  # noqa: E402
-    Postgres,
     ServeProcess,
     directory_batch,
     enroll,
@@ -46,6 +45,7 @@ from server_bench_support import (  # noqa: E402
     machine,
     percentile,
     add_backend_arguments,
+    backend_databases,
     chosen_backends,
     print_table,
 )
@@ -170,20 +170,12 @@ def main() -> None:
     print(f"Machine: {machine()}; server: `samverka-server serve --workers {args.workers}` subprocess "
           f"(uvicorn) on 127.0.0.1; client: requests; logs in {work}")
     rows: list[list] = []
-    for name in backends:
+    for name, db_url in backend_databases(backends, work):
         if name == "sqlite" and args.sqlite_synchronous:
             for mode in args.sqlite_synchronous.upper().split(","):
                 rows += run_backend(f"sqlite {mode}", f"sqlite:///{work / f'server-{mode}.db'}", args, work, mode)
-        elif name == "sqlite":
-            rows += run_backend(name, f"sqlite:///{work / 'server.db'}", args, work)
-        elif name == "postgresql":
-            pg = Postgres()
-            try:
-                rows += run_backend(name, pg.new_database(), args, work)
-            finally:
-                pg.close()
         else:
-            raise SystemExit(f"unknown backend {name!r}")
+            rows += run_backend(name, db_url, args, work)
     print()
     print("push: changes/s over the time spent in requests; pull: records/s over request + download\n"
           "(the server's part, what `requests` waits for); p50/p99 per request (a batch or a page).")

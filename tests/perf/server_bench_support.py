@@ -129,6 +129,22 @@ def chosen_backends(args) -> list[str]:
     return ["sqlite"]
 
 
+def backend_databases(names: list[str], work: Path) -> Iterator[tuple[str, str]]:
+    """(backend, a fresh database URL) for each backend named: a SQLite file in ``work``, or a
+    database in a throwaway PostgreSQL cluster that is stopped once its turn is over."""
+    for name in names:
+        if name == "sqlite":
+            yield name, f"sqlite:///{work / 'server.db'}"
+        elif name == "postgresql":
+            pg = Postgres()
+            try:
+                yield name, pg.new_database()
+            finally:
+                pg.close()
+        else:
+            raise SystemExit(f"unknown backend {name!r}")
+
+
 def init_database(db_url: str, orgs: list[tuple[str, bool]]) -> dict[str, str]:
     """Schema and organisations ((short, regional admin?)…); returns short → id."""
     engine = make_engine(db_url)
