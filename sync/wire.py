@@ -15,6 +15,7 @@ from pydantic import BaseModel, ConfigDict, Field, model_validator
 PROTOCOL_VERSIONS = ["v1"]
 MAX_CHANGES_PER_PUSH = 1_000
 MAX_BODY_BYTES = 4 * 1024 * 1024
+MAX_NESTING = 32  # levels of objects and arrays inside a change's fields or base
 PULL_LIMIT_DEFAULT = 1_000
 PULL_LIMIT_MAX = 5_000
 
@@ -27,18 +28,36 @@ class _Model(BaseModel):
     model_config = ConfigDict(extra="ignore")
 
 
+def _is_storable_text(text: str) -> bool:
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return "\x00" not in text
+
+
 def _is_text(value: Any) -> bool:
-    """Everything in it is storable text: UTF-8, no NUL (JSON escapes can smuggle in both)."""
-    if isinstance(value, str):
-        try:
-            value.encode("utf-8")
-        except UnicodeEncodeError:
-            return False
-        return "\x00" not in value
-    if isinstance(value, dict):
-        return all(_is_text(k) and _is_text(v) for k, v in value.items())
-    if isinstance(value, list):
-        return all(_is_text(v) for v in value)
+    """Everything in it is storable text: UTF-8, no NUL (JSON escapes can smuggle in both).
+
+    Walked without recursion, and only MAX_NESTING levels deep (ValueError beyond): no field
+    value is a container at all, and a body nested hundreds of levels must be a 422, not a
+    RecursionError.
+    """
+    pending: list[tuple[Any, int]] = [(value, 0)]
+    while pending:
+        item, depth = pending.pop()
+        if isinstance(item, str):
+            if not _is_storable_text(item):
+                return False
+        elif isinstance(item, (dict, list)):
+            if depth >= MAX_NESTING:
+                raise ValueError(f"values may be nested at most {MAX_NESTING} levels deep")
+            if isinstance(item, dict):
+                if not all(isinstance(k, str) and _is_storable_text(k) for k in item):
+                    return False
+                pending.extend((v, depth + 1) for v in item.values())
+            else:
+                pending.extend((v, depth + 1) for v in item)
     return True
 
 

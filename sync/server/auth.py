@@ -7,12 +7,13 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import ipaddress
 import math
 import secrets
 import uuid
 from dataclasses import dataclass
 
-from sqlalchemy import delete, func, select, update
+from sqlalchemy import delete, func, select, text, update
 from sqlalchemy.orm import Session
 
 from sync.clock import format_time
@@ -158,6 +159,30 @@ class Enrolled:
     device: Device
     organisation: Organisation
     token: str
+
+
+def rate_limit_key(address: str) -> str:
+    """Whom a failed enrollment counts against: the IPv4 address, or the IPv6 /64 network (one
+    host usually holds a whole /64 and can pick any address in it)."""
+    try:
+        ip = ipaddress.ip_address(address.split("%", 1)[0])
+    except ValueError:
+        return address[:100]  # not an address (a test client, a Unix socket): as it is
+    if ip.version == 6:
+        mapped = ip.ipv4_mapped
+        if mapped is not None:
+            return str(mapped)
+        return str(ipaddress.ip_network(f"{ip}/64", strict=False))
+    return str(ip)
+
+
+def lock_address(session: Session, key: str) -> None:
+    """Serialise enrollment attempts from one address until this transaction ends, so that a
+    burst cannot all count the failures before any of them is written. SQLite's writers are
+    serialised already (BEGIN IMMEDIATE); PostgreSQL takes a transaction advisory lock."""
+    if session.get_bind().dialect.name == "postgresql":
+        lock_id = int.from_bytes(hashlib.sha256(b"samverka-enroll:" + key.encode()).digest()[:8], "big", signed=True)
+        session.execute(text("SELECT pg_advisory_xact_lock(:id)"), {"id": lock_id})
 
 
 def recent_failures(session: Session, address: str, window_ms: int) -> tuple[int, int | None]:

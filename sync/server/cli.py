@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import ipaddress
 import os
 import sys
 from pathlib import Path
@@ -149,11 +150,15 @@ def cmd_compact(args: argparse.Namespace) -> int:
     days = args.older_than_days
     if days is None:
         days = int(os.environ.get(ENV_RETENTION_DAYS) or Settings.retention_days)
-    removed, watermark = _with_session(args, lambda s: operations.compact(s, days))
+    def work(session):
+        return operations.compact(session, days), operations.prune_audit(session, days)
+
+    (removed, watermark), audit_rows = _with_session(args, work)
     _out(
         f"Removed {removed} tombstone(s) deleted more than {days} days ago; "
         f"cursors before position {watermark} now get 410 resync-required."
     )
+    _out(f"Removed {audit_rows} audit row(s) older than {days} days.")
     return EXIT_OK
 
 
@@ -186,13 +191,30 @@ def cmd_demo(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def is_loopback(host: str) -> bool:
+    """Whether ``host`` only listens on this machine (127.0.0.0/8, ::1, localhost)."""
+    if host.strip().lower() == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host.strip().strip("[]")).is_loopback
+    except ValueError:
+        return False  # a name: it may resolve to any interface
+
+
 def cmd_serve(args: argparse.Namespace) -> int:
     import uvicorn
 
     url = args.db or default_db_url()
-    _engine(args).dispose()  # fail here, in words, if the database is not ready
     if bool(args.tls_cert) != bool(args.tls_key):
         raise CliError("give both --tls-cert and --tls-key, or neither")
+    if not args.tls_cert and not args.behind_proxy and not is_loopback(args.host):
+        raise CliError(
+            f"refusing to serve plain HTTP on {args.host}: every request carries a device token, "
+            "which would cross the network unencrypted. Give --tls-cert and --tls-key, or, when a "
+            "TLS reverse proxy in front of this server is the only way in, --behind-proxy "
+            "(or listen on 127.0.0.1 behind it)"
+        )
+    _engine(args).dispose()  # fail here, in words, if the database is not ready
     for path in filter(None, (args.tls_cert, args.tls_key)):
         if not Path(path).is_file():
             raise CliError(f"no such file: {path}")
@@ -265,6 +287,10 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--workers", type=int, default=1)
     p.add_argument("--tls-cert", metavar="FILE")
     p.add_argument("--tls-key", metavar="FILE")
+    p.add_argument(
+        "--behind-proxy", action="store_true",
+        help="plain HTTP on a non-loopback address is allowed: a TLS reverse proxy terminates TLS",
+    )
     p.add_argument("--log-level", default="info", choices=("critical", "error", "warning", "info", "debug"))
     p.set_defaults(run=cmd_serve)
 

@@ -80,11 +80,22 @@ class EnrollmentFailure(Base):
 
 
 class Record(Base):
+    """One synced record; also the ``sync.rules.RecordFacts`` the write rules read."""
+
     __tablename__ = "records"
     collection: Mapped[str] = mapped_column(String(40), primary_key=True)
     record_id: Mapped[str] = mapped_column(String(36), primary_key=True)
     owner_org: Mapped[str] = mapped_column(String(36))
+    # What a pull reports: "internal" when the record itself is internal or inherits it from
+    # its parent (sync.rules.visible_to), else "regional".
     visibility: Mapped[str] = mapped_column(String(20))
+    # Who reads the record in full: NULL every organisation, else that one organisation's id
+    # ("" none). Kept up to date with the record's own visibility and its parent's.
+    visible_to: Mapped[str | None] = mapped_column(String(36), nullable=True)
+    # "<collection>/<record_id>" of the record whose visibility this one inherits (a channel's
+    # function, a step's routine, a conflict's record; sync.rules.visibility_parent), kept when
+    # the record is deleted: found by this index when the parent's visibility changes.
+    parent_key: Mapped[str | None] = mapped_column(String(80), nullable=True, index=True)
     deleted: Mapped[bool] = mapped_column(Boolean, default=False)
     deleted_clock: Mapped[str | None] = mapped_column(String(100), nullable=True)
     deleted_at: Mapped[int | None] = mapped_column(BigInteger, nullable=True)
@@ -92,6 +103,16 @@ class Record(Base):
     # PostgreSQL ``json`` column keeps the text as given). A pull sends this text as it is.
     fields: Mapped[dict[str, Any]] = mapped_column(JSON)
     seq: Mapped[int] = mapped_column(BigInteger, unique=True)
+
+    def value(self, name: str) -> Any:
+        """The current value of a field (None when unset, or for a tombstone)."""
+        if self.deleted or not self.fields:  # a tombstone, or a record being made
+            return None
+        held = self.fields.get(name)
+        return held["value"] if held else None
+
+    def readable_by(self, organisation_id: str) -> bool:
+        return self.visible_to is None or self.visible_to == organisation_id
 
 
 class ChangeLog(Base):
@@ -109,7 +130,11 @@ class ChangeLog(Base):
 
 class Audit(Base):
     __tablename__ = "audit"
-    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    # 64-bit: every pushed change adds a row. SQLite's INTEGER PRIMARY KEY is already 64-bit
+    # (and only that spelling is its auto-incrementing rowid).
+    id: Mapped[int] = mapped_column(
+        BigInteger().with_variant(Integer, "sqlite"), primary_key=True, autoincrement=True
+    )
     at: Mapped[int] = mapped_column(BigInteger, index=True)
     device_id: Mapped[str | None] = mapped_column(String(36), nullable=True)
     organisation_id: Mapped[str | None] = mapped_column(String(36), nullable=True)

@@ -13,12 +13,12 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import delete, func, select
 from sqlalchemy.orm import Session
 
 from sync.records import COLLECTIONS, DEMO_NAMESPACE, InvalidChange
 from sync.server import auth, storage
-from sync.server.models import Device, Organisation
+from sync.server.models import Audit, Device, Organisation
 from sync.server.timeutil import now_ms
 
 DEMO_FILE = Path(__file__).resolve().parents[2] / "resources" / "demo" / "region.json"
@@ -130,10 +130,20 @@ def revoke(session: Session, device_id: str) -> Device:
     return device
 
 
-def compact(session: Session, retention_days: int) -> tuple[int, int]:
+def _cutoff(retention_days: int) -> int:
     if retention_days < 0:
         raise AdminError("the retention period cannot be negative")
-    return storage.compact(session, now_ms() - retention_days * 86_400_000)
+    return now_ms() - retention_days * 86_400_000
+
+
+def compact(session: Session, retention_days: int) -> tuple[int, int]:
+    """Drop tombstones older than the retention: (removed, new watermark)."""
+    return storage.compact(session, _cutoff(retention_days))
+
+
+def prune_audit(session: Session, retention_days: int) -> int:
+    """Drop audit rows older than the retention; returns how many."""
+    return session.execute(delete(Audit).where(Audit.at < _cutoff(retention_days))).rowcount
 
 
 # --- the demo region -------------------------------------------------------------------------

@@ -17,7 +17,7 @@ from fastapi.responses import JSONResponse
 from sqlalchemy.exc import DataError, OperationalError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from sync.wire import MAX_CHANGES_PER_PUSH
+from sync.wire import MAX_CHANGES_PER_PUSH, MAX_NESTING
 
 log = logging.getLogger("samverka.server")
 
@@ -141,6 +141,14 @@ def install(app: FastAPI) -> None:
             body = problem("invalid", "this method is not allowed here", status=405)
         elif exc.status_code == 401:
             body = problem("unauthorized", str(exc.detail))
+        elif isinstance(exc.__cause__, RecursionError):
+            # FastAPI's answer when json.loads gives up on a body nested about a thousand
+            # levels deep (its own bound); the JSON is valid, the shape is not.
+            body = problem(
+                "invalid",
+                f"the body is nested too deeply; values may be nested at most {MAX_NESTING} levels",
+                field="body",
+            )
         else:
             body = problem("invalid", str(exc.detail), status=exc.status_code)
         return problem_response(body, dict(exc.headers or {}))

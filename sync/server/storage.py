@@ -21,14 +21,14 @@ from json.encoder import encode_basestring as _json_str  # the C encoder of a JS
 from sqlalchemy import Text, and_, cast, delete, insert, or_, select, update
 from sqlalchemy.orm import Session
 
+from sync import rules
 from sync.clock import HybridClock, is_valid_hlc, wall_ms_of
-from sync.merge import Conflict, FieldState, RecordState, apply_delete, apply_upsert
+from sync.merge import Conflict, FieldState, RecordState, apply_delete, apply_upsert, node_of
 from sync.records import (
     COLLECTION_NAMES,
     COLLECTIONS,
     Collection,
     InvalidChange,
-    WriteRule,
     get_collection,
     normalise_uuid,
     validate_fields,
@@ -39,7 +39,6 @@ from sync.server.timeutil import now_ms
 from sync.wire import Change
 
 CURSOR_PREFIX = "v1:"
-CONFLICT_RESOLVABLE = frozenset({"resolved", "resolution_note", "visibility"})
 _VISIBILITIES = frozenset({"regional", "internal"})
 
 
@@ -136,18 +135,41 @@ def _fields_json(state: RecordState) -> dict[str, Any]:
     return {name: {"value": f.value, "clock": f.clock} for name, f in sorted(state.fields.items())}
 
 
-def _visibility(state: RecordState) -> str:
-    held = state.fields.get("visibility")
-    return held.value if held is not None and held.value else "regional"
+def _own_visibility(fields: Mapping[str, Any]) -> str:
+    """A record's own ``visibility`` field (stored form), regional when unset."""
+    held = fields.get("visibility")
+    return held["value"] if held and held.get("value") else "regional"
+
+
+def _parent_key(collection: str, record_id: str) -> str:
+    return f"{collection}/{record_id}"
+
+
+def place(row: Record, load) -> bool:
+    """Set who reads ``row`` (its visibility folded with its parent's, sync.rules) and where its
+    parent is; ``load(collection, record_id)`` finds the parent. Returns whether the readers
+    changed. A tombstone keeps what it had: it is sent to everyone without fields anyway."""
+    if row.deleted:
+        return False
+    before = row.visible_to
+    parent_ref = rules.visibility_parent(row.collection, row.value)
+    parent = load(*parent_ref) if parent_ref is not None else None
+    row.parent_key = _parent_key(*parent_ref) if parent_ref is not None else None
+    row.visible_to = rules.visible_to(
+        row.owner_org, _own_visibility(row.fields), parent.visible_to if parent is not None else None
+    )
+    row.visibility = "internal" if row.visible_to is not None else "regional"
+    return row.visible_to != before
 
 
 def record_out(row: Record, organisation_id: str) -> dict[str, Any]:
-    """A record as one device may see it: another organisation's internal record is a tombstone.
+    """A record as one device may see it: one it may not read (another organisation's internal
+    record, or a child of one) is a tombstone.
 
     The rule as a dict; ``pull`` applies the same rule while building its answer as text
     (tests/server/test_server_fast_paths.py holds the two to each other).
     """
-    hidden = row.visibility == "internal" and row.owner_org != organisation_id
+    hidden = not row.readable_by(organisation_id)
     return {
         "collection": row.collection,
         "record_id": row.record_id,
@@ -190,15 +212,24 @@ class Writer:
     organisation_id: str
     regional_admin: bool  # a regional_admin device of a regional administrator organisation
 
+    @property
+    def actor(self) -> rules.Actor:
+        # The rules tell roles apart only by "regional administrator or not" when writing.
+        role = "regional_admin" if self.regional_admin else "member"
+        return rules.Actor(self.organisation_id, role, self.regional_admin)
+
 
 class Rejected(Exception):
-    def __init__(self, token: str, detail: str, field: str | None = None) -> None:
+    """A change refused: the problem token, its detail, the field at fault, and for ``forbidden``
+    the rules' reason code (sync.rules.Reason), sent as the problem's ``reason`` member."""
+
+    def __init__(self, token: str, detail: str, field: str | None = None, reason: str | None = None) -> None:
         super().__init__(detail)
-        self.token, self.detail, self.field = token, detail, field
+        self.token, self.detail, self.field, self.reason = token, detail, field, reason
 
 
-def _forbid(detail: str, field: str | None = None) -> Rejected:
-    return Rejected("forbidden", detail, field)
+def _forbid(decision: rules.Decision) -> Rejected:
+    return Rejected("forbidden", decision.detail, decision.field, decision.reason.value if decision.reason else None)
 
 
 @dataclass(frozen=True)
@@ -211,13 +242,22 @@ class Applied:
 
 @dataclass
 class PushContext:
+    """One push: its writer, its positions, and what it has read (the ``sync.rules.Facts`` the
+    write rules ask, answered from caches that live as long as the push)."""
+
     session: Session
     writer: Writer
     feed: Feed
     clock: HybridClock
     now: int
     skew_ms: int
+    actor: rules.Actor = field(init=False)
+    # forum id -> organisations sitting in it; dropped for a forum when its mandates or its
+    # convenor change, and entirely when a function is deleted.
     _forum_orgs: dict[str, frozenset[str]] = field(default_factory=dict)
+    # Not deleted mandates: forum id -> {mandate id: function id}, read once per push (when a
+    # journal entry first asks) and kept up to date with the mandates this push changes.
+    _forum_mandates: dict[str, dict[str, str]] | None = None
     # Records read or made in this push (made ones are flushed only at the end).
     _records: dict[tuple[str, str], Record | None] = field(default_factory=dict)
     # Change ids already applied: looked up once for the whole push, then kept up to date.
@@ -225,6 +265,9 @@ class PushContext:
     # Rows of the changes and audit tables, inserted in one go at the end of the push.
     change_rows: list[dict[str, Any]] = field(default_factory=list)
     audit_rows: list[dict[str, Any]] = field(default_factory=list)
+
+    def __post_init__(self) -> None:
+        self.actor = self.writer.actor
 
     # reading records -------------------------------------------------------------------------
     def load(self, collection: str, record_id: str | None) -> Record | None:
@@ -234,6 +277,8 @@ class PushContext:
         if key not in self._records:
             self._records[key] = self.session.get(Record, key)
         return self._records[key]
+
+    record = load  # sync.rules.Facts
 
     def remember(self, row: Record) -> None:
         self._records[(row.collection, row.record_id)] = row
@@ -261,25 +306,33 @@ class PushContext:
         return found
 
     def can_see(self, row: Record | None) -> bool:
-        return (
-            row is not None
-            and not row.deleted
-            and (row.visibility != "internal" or row.owner_org == self.writer.organisation_id)
-        )
+        return row is not None and not row.deleted and row.readable_by(self.writer.organisation_id)
+
+    # forums ----------------------------------------------------------------------------------
+    def _mandates(self) -> dict[str, dict[str, str]]:
+        if self._forum_mandates is None:
+            self.session.flush()  # mandates changed earlier in this push count
+            index: dict[str, dict[str, str]] = {}
+            for record_id, fields in self.session.execute(
+                select(Record.record_id, Record.fields).where(
+                    Record.collection == "mandates", Record.deleted.is_(False)
+                )
+            ):
+                forum_id = (fields.get("forum_id") or {}).get("value")
+                function_id = (fields.get("function_id") or {}).get("value")
+                if forum_id and function_id:
+                    index.setdefault(forum_id, {})[record_id] = function_id
+            self._forum_mandates = index
+        return self._forum_mandates
 
     def forum_organisations(self, forum_id: str) -> frozenset[str]:
         """Organisations with a function holding a mandate in the forum (plus its convenor's)."""
         if forum_id not in self._forum_orgs:
-            self.session.flush()  # mandates made earlier in this push count
-            function_ids: set[str] = set()
-            for mandate in self.session.scalars(
-                select(Record).where(Record.collection == "mandates", Record.deleted.is_(False))
-            ):
-                if value_of(mandate, "forum_id") == forum_id and value_of(mandate, "function_id"):
-                    function_ids.add(value_of(mandate, "function_id"))
+            function_ids = set(self._mandates().get(forum_id, {}).values())
             convenor = value_of(self.load("forums", forum_id), "convenor_function_id")
             if convenor:
                 function_ids.add(convenor)
+            self.prefetch(("functions", function_id) for function_id in function_ids)
             orgs = set()
             for function_id in function_ids:
                 function = self.load("functions", function_id)
@@ -288,8 +341,22 @@ class PushContext:
             self._forum_orgs[forum_id] = frozenset(orgs)
         return self._forum_orgs[forum_id]
 
+    def changed(self, row: Record, old_forum: str | None, was_deleted: bool) -> None:
+        """Keep the forum caches true after ``row`` changed (``old_forum``: a mandate's forum before)."""
+        if row.collection == "mandates":
+            self._forum_orgs.pop(old_forum, None)
+            self._forum_orgs.pop(row.value("forum_id"), None)
+            if self._forum_mandates is not None:
+                self._forum_mandates.get(old_forum, {}).pop(row.record_id, None)
+                if not row.deleted and row.value("forum_id") and row.value("function_id"):
+                    self._forum_mandates.setdefault(row.value("forum_id"), {})[row.record_id] = row.value("function_id")
+        elif row.collection == "forums":
+            self._forum_orgs.pop(row.record_id, None)
+        elif row.collection == "functions" and row.deleted and not was_deleted:
+            self._forum_orgs.clear()
 
-# --- the rules of ownership (SYNC.md rule 6, "Ownership through references") -----------------
+
+# --- the rules of ownership (sync.rules; SYNC.md rule 6, "Ownership through references") -----
 
 def _check_references(ctx: PushContext, collection: Collection, fields: Mapping[str, Any]) -> None:
     for spec in collection.ref_fields():
@@ -304,134 +371,35 @@ def _check_references(ctx: PushContext, collection: Collection, fields: Mapping[
             )
 
 
-def _may_write_routine(ctx: PushContext, routine: Record) -> bool:
-    if value_of(routine, "forum_id"):
-        return ctx.writer.regional_admin
-    return routine.owner_org == ctx.writer.organisation_id
+def _authorise(ctx: PushContext, collection: Collection, op: rules.Op, current: Record | None,
+               fields: Mapping[str, Any]) -> None:
+    decision = rules.decide(ctx.actor, collection, op, current, fields, ctx)
+    if not decision:
+        raise _forbid(decision)
 
 
-def _may_write_parent(ctx: PushContext, parent_collection: str, parent: Record) -> bool:
-    if parent_collection == "routines":
-        return _may_write_routine(ctx, parent)
-    return parent.owner_org == ctx.writer.organisation_id
+def _refuse_outright(collection: Collection, op: rules.Op) -> None:
+    refusal = rules.refused_outright(collection, op)
+    if refusal is not None:
+        raise _forbid(refusal)
 
 
-def _authorise(
-    ctx: PushContext,
-    collection: Collection,
-    op: str,
-    current: Record | None,
-    fields: Mapping[str, Any],
-) -> None:
-    writer = ctx.writer
-    org = writer.organisation_id
-    rule = collection.write_rule
-    exists = current is not None
-    if exists and current.visibility == "internal" and current.owner_org != org:
-        raise _forbid(f"this {collection.name} record is internal to another organisation")
-
-    if rule is WriteRule.OWN_ORGANISATION:
-        if not exists:
-            raise _forbid("organisations are created by the server administrator")
-        if op == "delete":
-            raise _forbid("organisations are removed by the server administrator")
-        if current.record_id != org:
-            raise _forbid("only the organisation itself may change its record")
-        return
-
-    if rule is WriteRule.OWNER and collection.owner_ref is None:  # functions
-        if exists and current.owner_org != org:
-            raise _forbid(f"this {collection.name} record belongs to another organisation")
-        if op == "upsert" and "organisation_id" in fields and fields["organisation_id"] != org:
-            raise _forbid("a function's organisation_id must be your own organisation", "organisation_id")
-        return
-
-    if rule is WriteRule.OWNER:  # channels, routine steps: the owner of the parent decides
-        ref_name = collection.owner_ref
-        parent_collection = collection.fields[ref_name].ref
-        if exists:
-            parent = ctx.load(parent_collection, value_of(current, ref_name))
-            if parent is not None and not parent.deleted:
-                if not _may_write_parent(ctx, parent_collection, parent):
-                    raise _forbid(
-                        f"the {parent_collection} record of this {collection.name} record "
-                        "belongs to another organisation",
-                        ref_name,
-                    )
-            elif current.owner_org != org:
-                raise _forbid(f"this {collection.name} record belongs to another organisation")
-        if op == "upsert" and fields.get(ref_name) is not None:
-            parent = ctx.load(parent_collection, fields[ref_name])
-            if parent is None or not _may_write_parent(ctx, parent_collection, parent):
-                raise _forbid(
-                    f"{ref_name} must name a {parent_collection} record your organisation may write",
-                    ref_name,
-                )
-        return
-
-    if rule is WriteRule.REGIONAL_ADMIN:
-        if not writer.regional_admin:
-            raise _forbid(f"{collection.name} are written by the regional administrator")
-        return
-
-    if rule is WriteRule.ROUTINE:
-        current_forum = value_of(current, "forum_id")
-        new_forum = fields["forum_id"] if "forum_id" in fields else current_forum
-        if (current_forum or (op == "upsert" and new_forum)) and not writer.regional_admin:
-            raise _forbid("forum routines are written by the regional administrator", "forum_id")
-        if exists and not current_forum and current.owner_org != org:
-            raise _forbid("this routine belongs to another organisation")
-        if op == "upsert" and not new_forum:
-            owner_org = fields.get("organisation_id", value_of(current, "organisation_id"))
-            if "organisation_id" in fields and owner_org is not None and owner_org != org:
-                raise _forbid("a routine's organisation_id must be your own organisation", "organisation_id")
-        return
-
-    if rule is WriteRule.ACTIVATION:
-        if writer.regional_admin:
-            return
-        forum_ids = []
-        if exists:
-            forum_ids.append(value_of(current, "forum_id"))
-        if op == "upsert" and "forum_id" in fields:
-            forum_ids.append(fields["forum_id"])
-        for forum_id in forum_ids:
-            convenor = value_of(ctx.load("forums", forum_id), "convenor_function_id")
-            function = ctx.load("functions", convenor)
-            if function is None or function.deleted or function.owner_org != org:
-                raise _forbid(
-                    "activations are written by the regional administrator "
-                    "or the organisation of the forum's convenor",
-                    "forum_id",
-                )
-        return
-
-    if rule is WriteRule.FORUM_MEMBER:  # append-only: only creation reaches here
-        if writer.regional_admin:
-            return
-        activation = ctx.load("activations", fields.get("activation_id"))
-        forum_id = value_of(activation, "forum_id")
-        if not forum_id or org not in ctx.forum_organisations(forum_id):
-            raise _forbid(
-                f"{collection.name} of this activation are written by organisations "
-                "with a function holding a mandate in its forum",
-                "activation_id",
-            )
-        return
-
-    if rule is WriteRule.SERVER:  # conflicts
-        if not exists:
-            raise _forbid("conflict records are made by the server")
-        if op == "delete":
-            raise _forbid("conflict records are resolved (resolved: true), not deleted")
-        if current.owner_org != org:
-            raise _forbid("only the owner of the record in conflict may resolve it")
-        for name in fields:
-            if name not in CONFLICT_RESOLVABLE:
-                raise _forbid(f"{name} of a conflict record is set by the server", name)
-        return
-
-    raise AssertionError(f"unhandled write rule {rule}")
+def spread_readers(session: Session, feed: Feed, load, parent: Record) -> None:
+    """After ``parent``'s readers changed: its children (and theirs) follow, each at a new
+    position, so that every device pulls them again (as tombstones, or back in full).
+    ``load(collection, record_id)`` reads a record as the caller knows it."""
+    session.flush()  # children made earlier in this transaction are found by the query too
+    for child in session.scalars(
+        select(Record).where(
+            Record.parent_key == _parent_key(parent.collection, parent.record_id),
+            Record.deleted.is_(False),
+        )
+    ):
+        if rules.visibility_parent(child.collection, child.value) != (parent.collection, parent.record_id):
+            continue
+        if place(child, load):
+            child.seq = feed.allocate()
+            spread_readers(session, feed, load, child)
 
 
 # --- applying one change ---------------------------------------------------------------------
@@ -469,28 +437,31 @@ def _apply(ctx: PushContext, change: Change) -> tuple[str, int, list[Conflict]]:
             "to server_time",
             "clock",
         )
+    if ctx.writer.device_id is not None and node_of(change.clock) != ctx.writer.device_id:
+        raise Rejected(
+            "invalid",
+            f"clock names node {node_of(change.clock)!r}, not this device ({ctx.writer.device_id}): "
+            "a device makes its clocks with its own device id; stamp the change again with it "
+            "(changes made before enrolment need that once)",
+            "clock",
+        )
     base = _base_of(change)
     current = ctx.load(collection.name, record_id)
+    op: rules.Op = "delete" if change.op == "delete" else ("create" if current is None else "update")
+    _refuse_outright(collection, op)
 
-    if change.op == "delete":
-        if collection.append_only:
-            raise _forbid(f"{collection.name} is append-only: entries are never deleted")
+    if op == "delete":
         if current is None:
             raise Rejected("not-found", f"there is no {collection.name} record {record_id} to delete", "record_id")
-        _authorise(ctx, collection, "delete", current, {})
+        _authorise(ctx, collection, op, current, {})
         result = apply_delete(state_of(current), change.clock, base)
-        fields: dict[str, Any] = {}
     else:
-        if collection.append_only and current is not None:
-            raise _forbid(f"{collection.name} is append-only: an entry cannot be changed; add a new one")
-        if collection.write_rule is WriteRule.SERVER and current is None:
-            raise _forbid("conflict records are made by the server")
         try:
             fields = validate_fields(collection, change.fields, creating=current is None)
         except InvalidChange as exc:
             raise Rejected(exc.problem, exc.detail, exc.field) from None
         _check_references(ctx, collection, fields)
-        _authorise(ctx, collection, "upsert", current, fields)
+        _authorise(ctx, collection, op, current, fields)
         result = apply_upsert(state_of(current), fields, change.clock, base)
 
     seq = ctx.feed.allocate()
@@ -500,22 +471,24 @@ def _apply(ctx: PushContext, change: Change) -> tuple[str, int, list[Conflict]]:
             collection=collection.name,
             record_id=record_id,
             owner_org=ctx.writer.organisation_id,
+            visibility="regional",
         )
         ctx.session.add(current)
         ctx.remember(current)
     was_deleted = bool(current.deleted)
+    old_forum = current.value("forum_id") if collection.name == "mandates" else None
     current.fields = _fields_json(state)
     current.deleted = state.deleted
     current.deleted_clock = state.deleted_clock
     if state.deleted and not was_deleted:
         current.deleted_at = ctx.now
-    current.visibility = _visibility(state) if not state.deleted else (current.visibility or "regional")
     current.seq = seq
+    if place(current, ctx.load) and op == "update":
+        spread_readers(ctx.session, ctx.feed, ctx.load, current)
     ctx.clock.receive(change.clock)
     for conflict in result.conflicts:
         _make_conflict_record(ctx, current, conflict)
-    if collection.name in ("mandates", "functions", "forums"):
-        ctx._forum_orgs.clear()
+    ctx.changed(current, old_forum, was_deleted)
     return ("conflict" if result.conflicts else "applied"), seq, list(result.conflicts)
 
 
@@ -532,17 +505,17 @@ def _make_conflict_record(ctx: PushContext, record: Record, conflict: Conflict) 
         "other_clock": conflict.other_clock,
         "other_device": conflict.other_device,
         "resolved": False,
-        "visibility": record.visibility,
     }
+    # No visibility of its own: a conflict follows its record's current visibility (place()).
     row = Record(
         collection="conflicts",
         record_id=str(uuid.uuid4()),
         owner_org=record.owner_org,
-        visibility=record.visibility,
         deleted=False,
         fields={name: {"value": value, "clock": clock} for name, value in values.items()},
         seq=ctx.feed.allocate(),
     )
+    place(row, lambda collection, record_id: record)
     ctx.session.add(row)
     ctx.remember(row)
     return row
@@ -662,7 +635,8 @@ def _rejected(ctx: PushContext, change: Change, rejection: Rejected) -> dict[str
         "change_id": change.change_id,
         "status": "rejected",
         "problem": problem(
-            rejection.token, rejection.detail, change_id=change.change_id, field=rejection.field
+            rejection.token, rejection.detail, change_id=change.change_id, field=rejection.field,
+            reason=rejection.reason,
         ),
     }
 
@@ -705,13 +679,19 @@ def server_upsert(
     base = {name: held[name]["clock"] if name in held else None for name in values}
     result = apply_upsert(state_of(current), values, stamp, base)
     seq = feed.allocate()
+    existed = current is not None
     if current is None:
-        current = Record(collection=collection, record_id=record_id, owner_org=owner_org)
+        current = Record(collection=collection, record_id=record_id, owner_org=owner_org, visibility="regional")
         session.add(current)
     current.fields = _fields_json(result.state)
     current.deleted = False
-    current.visibility = _visibility(result.state)
     current.seq = seq
+
+    def load(parent_collection: str, parent_id: str) -> Record | None:
+        return session.get(Record, (parent_collection, parent_id))
+
+    if place(current, load) and existed:
+        spread_readers(session, feed, load, current)
     at = now_ms()
     change_id = str(uuid.uuid4())
     session.add(
@@ -752,7 +732,7 @@ def _pull_query(cursor: int, limit: int):
     return (
         select(
             Record.collection, Record.record_id, Record.owner_org, Record.visibility,
-            Record.deleted, cast(Record.fields, Text), Record.seq,
+            Record.deleted, cast(Record.fields, Text), Record.seq, Record.visible_to,
         )
         .where(Record.seq > cursor)
         .order_by(Record.seq)
@@ -765,8 +745,9 @@ def pull(session: Session, organisation_id: str, cursor: Cursor | int, limit: in
 
     Built as JSON text without decoding the stored ``fields``: the records table holds them as
     JSON text (written through the JSON column type, see db.json_text), spliced in as it is.
-    Another organisation's internal record, and every tombstone, is sent with ``"fields": {}``
-    and ``"deleted": true`` (see ``record_out``, the same rule on a loaded row).
+    A record the device's organisation may not read (``visible_to``: another organisation's
+    internal record, or a child of one), and every tombstone, is sent with ``"fields": {}`` and
+    ``"deleted": true`` (see ``record_out``, the same rule on a loaded row).
     """
     if isinstance(cursor, int):
         cursor = Cursor(cursor)
@@ -798,10 +779,10 @@ def pull(session: Session, organisation_id: str, cursor: Cursor | int, limit: in
     enc = _json_str
     parts = []
     append = parts.append
-    for collection, record_id, owner_org, visibility, deleted, fields, seq in rows:
+    for collection, record_id, owner_org, visibility, deleted, fields, seq, visible_to in rows:
         if visibility not in _VISIBILITIES:  # never stored by this server; refuse to send it
             raise ValueError(f"record {collection}/{record_id} has visibility {visibility!r}")
-        hidden = deleted or (visibility == "internal" and owner_org != organisation_id)
+        hidden = deleted or (visible_to is not None and visible_to != organisation_id)
         append(
             f'{{"collection":{enc(collection)},"record_id":{enc(record_id)},'
             f'"owner_org":{enc(owner_org)},"visibility":"{visibility}",'

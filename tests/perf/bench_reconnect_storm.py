@@ -53,6 +53,7 @@ from server_bench_support import (  # noqa: E402
     add_backend_arguments,
     chosen_backends,
     print_table,
+    push_all,
 )
 
 REQUEST_TIMEOUT_S = 30
@@ -67,18 +68,6 @@ class RegionSetup:
     description_clock: dict[str, str]  # function id → the clock of its description before the outage
     cursor: str
     records: int
-
-
-def push_ok(http: requests.Session, device: Device, changes: list[dict]) -> list[dict]:
-    for start in range(0, len(changes), 1000):
-        response = http.post(device.url + "/v1/sync/push", json={"changes": changes[start:start + 1000]},
-                             headers=device.headers, timeout=120)
-        response.raise_for_status()
-        results = response.json()["results"]
-        bad = [r for r in results if r["status"] not in ("applied", "conflict")]
-        if bad:
-            raise SystemExit(f"setup push refused: {bad[0]}")
-    return results
 
 
 def build_region(url: str, db_url: str, org_shorts: list[str], preload: int) -> RegionSetup:
@@ -105,7 +94,7 @@ def build_region(url: str, db_url: str, org_shorts: list[str], preload: int) -> 
                     "function_id": function_id, "kind": "mobile", "value": f"+46701{len(changes):06d}",
                     "priority": c + 1,
                 }))
-        push_ok(http, admin, changes)
+        push_all(http, admin, changes)
         functions[admin.org_id] = ids
     forum_id, activation_id = str(uuid.uuid4()), str(uuid.uuid4())
     changes = [change(lst, "forums", {"name": "Regional samverkan", "level": "coordinating"}, forum_id)]
@@ -116,7 +105,7 @@ def build_region(url: str, db_url: str, org_shorts: list[str], preload: int) -> 
     changes.append(change(lst, "activations", {
         "forum_id": forum_id, "reason": "Storm och elavbrott", "started_at": "2026-11-27T06:00:00Z",
     }, activation_id))
-    push_ok(http, lst, changes)
+    push_all(http, lst, changes)
     # The cursor every device holds from before the outage: the end of a full pull.
     cursor, records = None, 0
     while True:

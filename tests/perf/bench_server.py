@@ -14,6 +14,10 @@ subprocess (uvicorn, one worker unless --workers) on 127.0.0.1, and two enrolled
 
     .venv/bin/python tests/perf/bench_server.py [--records 100000] [--batch 1000] [--limit 5000]
         [--backends sqlite,postgresql] [--pg | --no-pg] [--workers 1]
+        [--sqlite-synchronous FULL,NORMAL]
+
+``--sqlite-synchronous`` runs SQLite once per ``PRAGMA synchronous`` given (the server uses
+FULL: an applied change survives a power cut; NORMAL is what it used before), in one run.
 
 PostgreSQL is benchmarked when --pg is given, or by default when its binaries exist
 (scripts/pg-start makes a throwaway cluster and installs PostgreSQL 15 when asked to with --pg).
@@ -33,7 +37,6 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 import requests  # noqa: E402
 from server_bench_support import (  # noqa: E402
-    Postgres,
     ServeProcess,
     directory_batch,
     enroll,
@@ -42,6 +45,7 @@ from server_bench_support import (  # noqa: E402
     machine,
     percentile,
     add_backend_arguments,
+    backend_databases,
     chosen_backends,
     print_table,
 )
@@ -105,10 +109,11 @@ def bench_pull(http: requests.Session, device, limit: int) -> dict:
             "p99": percentile(latencies, 0.99)}
 
 
-def run_backend(name: str, db_url: str, args, work: Path) -> list[list]:
+def run_backend(name: str, db_url: str, args, work: Path, synchronous: str | None = None) -> list[list]:
     orgs = init_database(db_url, [("SOS", False), ("KOM", False)])
     codes = issue_codes(db_url, [("SOS", "member"), ("KOM", "member")])
-    server = ServeProcess(db_url, workers=args.workers, log=work / f"server-{name}.log")
+    server = ServeProcess(db_url, workers=args.workers, log=work / f"server-{name.split()[0]}.log",
+                          sqlite_synchronous=synchronous)
     rows = []
     try:
         http = requests.Session()
@@ -154,6 +159,8 @@ def main() -> None:
     parser.add_argument("--limit", type=int, default=5_000)
     parser.add_argument("--repeat", type=int, default=3, help="pull runs (best and median reported)")
     parser.add_argument("--workers", type=int, default=1, help="server processes (serve --workers)")
+    parser.add_argument("--sqlite-synchronous", default=None, metavar="MODES",
+                        help="e.g. FULL,NORMAL: SQLite once per PRAGMA synchronous (default: the server's own)")
     add_backend_arguments(parser)
     args = parser.parse_args()
 
@@ -163,17 +170,12 @@ def main() -> None:
     print(f"Machine: {machine()}; server: `samverka-server serve --workers {args.workers}` subprocess "
           f"(uvicorn) on 127.0.0.1; client: requests; logs in {work}")
     rows: list[list] = []
-    for name in backends:
-        if name == "sqlite":
-            rows += run_backend(name, f"sqlite:///{work / 'server.db'}", args, work)
-        elif name == "postgresql":
-            pg = Postgres()
-            try:
-                rows += run_backend(name, pg.new_database(), args, work)
-            finally:
-                pg.close()
+    for name, db_url in backend_databases(backends, work):
+        if name == "sqlite" and args.sqlite_synchronous:
+            for mode in args.sqlite_synchronous.upper().split(","):
+                rows += run_backend(f"sqlite {mode}", f"sqlite:///{work / f'server-{mode}.db'}", args, work, mode)
         else:
-            raise SystemExit(f"unknown backend {name!r}")
+            rows += run_backend(name, db_url, args, work)
     print()
     print("push: changes/s over the time spent in requests; pull: records/s over request + download\n"
           "(the server's part, what `requests` waits for); p50/p99 per request (a batch or a page).")

@@ -129,6 +129,22 @@ def chosen_backends(args) -> list[str]:
     return ["sqlite"]
 
 
+def backend_databases(names: list[str], work: Path) -> Iterator[tuple[str, str]]:
+    """(backend, a fresh database URL) for each backend named: a SQLite file in ``work``, or a
+    database in a throwaway PostgreSQL cluster that is stopped once its turn is over."""
+    for name in names:
+        if name == "sqlite":
+            yield name, f"sqlite:///{work / 'server.db'}"
+        elif name == "postgresql":
+            pg = Postgres()
+            try:
+                yield name, pg.new_database()
+            finally:
+                pg.close()
+        else:
+            raise SystemExit(f"unknown backend {name!r}")
+
+
 def init_database(db_url: str, orgs: list[tuple[str, bool]]) -> dict[str, str]:
     """Schema and organisations ((short, regional admin?)…); returns short → id."""
     engine = make_engine(db_url)
@@ -155,19 +171,31 @@ def issue_codes(db_url: str, wanted: list[tuple[str, str]]) -> list[str]:
     return codes
 
 
+SERVE_WITH_SYNCHRONOUS = (
+    "import sys; import sync.server.db as db; db.SQLITE_SYNCHRONOUS = sys.argv[1]; "
+    "from sync.server.cli import main; sys.exit(main(sys.argv[2:]))"
+)
+
+
 class ServeProcess:
     """`samverka-server serve` in its own process (the real command line, real uvicorn)."""
 
-    def __init__(self, db_url: str, *, workers: int = 1, log: Path | None = None) -> None:
+    def __init__(self, db_url: str, *, workers: int = 1, log: Path | None = None,
+                 sqlite_synchronous: str | None = None) -> None:
+        """``sqlite_synchronous``: run with another ``PRAGMA synchronous`` than the server's own
+        (to measure what FULL costs); one worker only, which runs in this very process."""
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         self.log = open(log, "wb") if log else subprocess.DEVNULL
-        self.process = subprocess.Popen(
-            [sys.executable, "-m", "sync.server.cli", "serve", "--db", db_url,
-             "--host", "127.0.0.1", "--port", str(self.port), "--workers", str(workers),
-             "--log-level", "warning"],
-            cwd=ROOT, stdout=self.log, stderr=subprocess.STDOUT,
-        )
+        serve = ["serve", "--db", db_url, "--host", "127.0.0.1", "--port", str(self.port),
+                 "--workers", str(workers), "--log-level", "warning"]
+        if sqlite_synchronous is None:
+            command = [sys.executable, "-m", "sync.server.cli", *serve]
+        else:
+            if workers != 1:
+                raise SystemExit("another PRAGMA synchronous needs --workers 1")
+            command = [sys.executable, "-c", SERVE_WITH_SYNCHRONOUS, sqlite_synchronous, *serve]
+        self.process = subprocess.Popen(command, cwd=ROOT, stdout=self.log, stderr=subprocess.STDOUT)
         deadline = time.monotonic() + 60
         while time.monotonic() < deadline:
             if self.process.poll() is not None:
@@ -233,6 +261,20 @@ def change(device: Device, collection: str, fields: dict[str, Any], record_id: s
         "clock": device.clock.now(),
         "base": base if base is not None else {name: None for name in fields},
     }
+
+
+def push_all(http: requests.Session, device: Device, changes: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Push ``changes`` in batches of 1,000 (setup work): every one must be applied (or a conflict)."""
+    results: list[dict[str, Any]] = []
+    for start in range(0, len(changes), 1000):
+        response = http.post(device.url + "/v1/sync/push", json={"changes": changes[start:start + 1000]},
+                             headers=device.headers, timeout=120)
+        response.raise_for_status()
+        results += response.json()["results"]
+    bad = [r for r in results if r["status"] not in ("applied", "conflict")]
+    if bad:
+        raise SystemExit(f"setup push refused: {bad[0]}")
+    return results
 
 
 def directory_batch(device: Device, number: int, size: int, internal_every: int = 10) -> Iterator[dict[str, Any]]:

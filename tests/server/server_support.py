@@ -2,9 +2,17 @@
 
 from __future__ import annotations
 
+import os
+import socket
+import subprocess
+import sys
+import time
 import uuid
 from dataclasses import dataclass, field
-from typing import Any
+from pathlib import Path
+from typing import Any, BinaryIO
+
+import httpx
 
 from sqlalchemy import select
 
@@ -172,9 +180,10 @@ class Server:
             return list(session.scalars(select(Record).where(Record.collection == collection)))
 
 
-def start_server(db_url: str, **overrides: Any):
+def start_server(db_url: str, *, client_address: tuple[str, int] = ("testclient", 50000), **overrides: Any):
+    """The app under TestClient; requests come from ``client_address`` (the TCP peer it sees)."""
     settings = Settings(db_url=db_url, **overrides)
-    client = _test_client()(create_app(settings), raise_server_exceptions=True)
+    client = _test_client()(create_app(settings), raise_server_exceptions=True, client=client_address)
     client.__enter__()
     return Server(client, db_url, settings)
 
@@ -222,3 +231,54 @@ def assert_problem(response, status: int, token: str) -> dict:
     assert body["status"] == status
     assert body["title"] and body["detail"]
     return body
+
+
+# --- `samverka-server serve` as a real subprocess ---------------------------------------------
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def wait_until_up(server: subprocess.Popen, base: str) -> bool:
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        try:
+            if httpx.get(f"{base}/v1/health", timeout=1).status_code == 200:
+                return True
+        except httpx.HTTPError:
+            pass
+        if server.poll() is not None:
+            return False
+        time.sleep(0.2)
+    server.terminate()
+    return False
+
+
+def start_serve(db_url: str, args: list[str], log: BinaryIO) -> tuple[subprocess.Popen, str]:
+    """`samverka-server serve ARGS --port <free>` on ``db_url``; (process, base URL on 127.0.0.1).
+
+    Raises RuntimeError when it does not come up (its output is in ``log``)."""
+    env = {**os.environ, "SAMVERKA_SERVER_DB": db_url}
+    for _attempt in range(3):  # another process may take the free port before uvicorn binds it
+        port = free_port()
+        base = f"http://127.0.0.1:{port}"
+        server = subprocess.Popen(
+            [sys.executable, "-m", "sync.server.cli", "serve", "--port", str(port), "--log-level", "warning", *args],
+            env=env, stdout=log, stderr=subprocess.STDOUT,
+        )
+        if wait_until_up(server, base):
+            return server, base
+        server.wait(timeout=30)
+    raise RuntimeError("the server did not start")
+
+
+def stop_serve(server: subprocess.Popen | None) -> None:
+    if server is not None and server.poll() is None:
+        server.terminate()
+        try:
+            server.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            server.kill()
+            server.wait()

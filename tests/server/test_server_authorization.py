@@ -13,6 +13,8 @@ from typing import Iterator
 import pytest
 from server_support import Dev, Server, make_region, start_server, stop_server
 
+from sync.rules import Reason
+
 ACTORS = ("RA", "LM", "AM", "AA", "BM")
 ORG_OF = {"RA": "LST", "LM": "LST", "AM": "A", "AA": "A", "BM": "B"}
 OTHER_ORG = {"LST": "A", "A": "B", "B": "A"}
@@ -229,6 +231,7 @@ def test_authorization_cell(world: World, actor: str, collection: str, op: str, 
         problem = result["problem"]
         assert (problem["type"], problem["status"]) == ("/problems/forbidden", 403), problem
         assert problem["change_id"] == change["change_id"]
+        assert problem["reason"] in {reason.value for reason in Reason}, problem
 
 
 def test_organisation_cannot_claim_another_owner_through_references(world: World):

@@ -122,3 +122,34 @@ def test_nested_values_are_rejected_not_crashed(region: Region):
         sos.change("channels", fields={"function_id": [1], "kind": "phone", "value": "1"})
     )
     assert result["status"] == "rejected" and result["problem"]["field"] == "function_id"
+
+
+def _nested(depth: int, opening: str = "[", closing: str = "]") -> str:
+    return opening * depth + "1" + closing * depth
+
+
+@pytest.mark.parametrize("depth", [40, 330, 10_000])
+@pytest.mark.parametrize("where", ["fields", "base"])
+def test_deeply_nested_values_are_a_bounded_422(region: Region, depth: int, where: str):
+    """JSON nested hundreds of levels inside a change used to be a RecursionError (500)."""
+    sos = region.sos_member
+    change = sos.change("functions", fields={"organisation_id": sos.org_id, "name": "x"})
+    change[where] = {"name": "PLACEHOLDER"}
+    body = json.dumps({"changes": [change]}).replace('"PLACEHOLDER"', _nested(depth))
+    problem = assert_problem(_push(sos, body.encode()), 422, "invalid")
+    assert "nested" in problem["detail"], problem
+
+
+def test_deeply_nested_objects_in_other_bodies_are_a_422(region: Region):
+    sos = region.sos_member
+    nested = '{"a":' * 10_000 + "1" + "}" * 10_000
+    for path, body in (
+        ("/v1/sync/push", '{"changes": [], "padding": %s}' % nested),
+        ("/v1/devices/enroll", '{"code": %s, "device_name": "d"}' % nested),
+        ("/v1/admin/enrollment-codes", '{"role": %s}' % nested),
+    ):
+        response = sos.server.client.post(
+            path, content=body.encode(), headers={**sos.headers, "Content-Type": "application/json"}
+        )
+        assert_problem(response, 422, "invalid")
+    assert sos.pull_page().status_code == 200  # the server is fine afterwards

@@ -201,3 +201,58 @@ def test_demo_loads_the_shipped_region(db_url: str, capsys):
         }
     finally:
         stop_server(server)
+
+
+# --- serve: plain HTTP only on loopback or behind a proxy (issue 7, item 16) -------------------
+
+@pytest.mark.parametrize("host", ["0.0.0.0", "::", "192.0.2.10", "sync.region.example"])
+def test_serve_refuses_plain_http_beyond_loopback_and_says_why(db_url: str, host: str, capsys):
+    code, _, err = run(capsys, "serve", "--host", host, "--db", db_url)
+    assert code == 1
+    assert "plain HTTP" in err and "--behind-proxy" in err and "--tls-cert" in err and "token" in err
+
+
+def test_loopback_addresses_need_no_tls():
+    from sync.server.cli import is_loopback
+
+    assert all(is_loopback(h) for h in ("127.0.0.1", "127.8.0.1", "::1", "[::1]", "localhost", "LOCALHOST"))
+    assert not any(is_loopback(h) for h in ("0.0.0.0", "::", "10.0.0.1", "example.org", ""))
+
+
+def test_serve_behind_a_proxy_starts_on_every_interface(db_url: str, tmp_path: Path):
+    import httpx
+    from server_support import start_serve, stop_serve
+
+    with open(tmp_path / "serve.log", "wb") as log:
+        server = None
+        try:
+            server, base = start_serve(db_url, ["--host", "0.0.0.0", "--behind-proxy"], log)
+            assert httpx.get(f"{base}/v1/health", timeout=5).json()["status"] == "ok"
+        finally:
+            stop_serve(server)
+
+
+# --- compact also prunes the audit table (item 15) ---------------------------------------------
+
+def test_compact_prunes_audit_rows_older_than_the_retention(db_url: str, capsys):
+    from sqlalchemy import func, select
+
+    from sync.server.models import Audit
+    from sync.server.timeutil import now_ms
+
+    server = start_server(db_url)
+    try:
+        day = 86_400_000
+        server.run(lambda s: s.add_all([
+            Audit(at=now_ms() - 200 * day, op="enroll", status="failed"),
+            Audit(at=now_ms() - 181 * day, op="upsert", status="applied"),
+            Audit(at=now_ms() - 179 * day, op="upsert", status="applied"),
+        ]))
+        before = server.run(lambda s: s.scalar(select(func.count()).select_from(Audit)))
+        code, out, _ = run(capsys, "compact", "--older-than-days", "180", "--db", db_url)
+        assert code == 0 and "Removed 2 audit row(s) older than 180 days" in out
+        after = server.run(lambda s: s.scalar(select(func.count()).select_from(Audit)))
+        assert after == before - 2
+        assert server.run(lambda s: s.scalar(select(func.min(Audit.at)))) > now_ms() - 180 * day
+    finally:
+        stop_server(server)

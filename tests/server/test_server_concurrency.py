@@ -5,16 +5,14 @@ from __future__ import annotations
 
 import json
 import os
-import socket
 import subprocess
 import sys
 import textwrap
-import time
 from pathlib import Path
 
 import httpx
 import pytest
-from server_support import start_server, stop_server
+from server_support import start_serve, start_server, stop_serve, stop_server
 
 WRITERS, PUSHES, BATCH = 4, 12, 15
 
@@ -43,27 +41,6 @@ WRITER = textwrap.dedent(
 )
 
 
-def _wait_until_up(server: subprocess.Popen, base: str) -> bool:
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline:
-        try:
-            if httpx.get(f"{base}/v1/health", timeout=1).status_code == 200:
-                return True
-        except httpx.HTTPError:
-            pass
-        if server.poll() is not None:
-            return False
-        time.sleep(0.2)
-    server.terminate()
-    return False
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
 @pytest.mark.slow
 def test_concurrent_pushes_to_four_workers_reach_a_reader_exactly_once(backend, tmp_path: Path):
     url = backend.new_url()
@@ -76,20 +53,11 @@ def test_concurrent_pushes_to_four_workers_reach_a_reader_exactly_once(backend, 
 
     env = {**os.environ, "SAMVERKA_SERVER_DB": url}
     log = open(tmp_path / "serve.log", "wb")
-    server, base = None, ""
+    server = None
     try:
-        for _attempt in range(3):  # another process may take the free port before uvicorn binds it
-            port = _free_port()
-            base = f"http://127.0.0.1:{port}"
-            server = subprocess.Popen(
-                [sys.executable, "-m", "sync.server.cli", "serve", "--port", str(port), "--workers", "4",
-                 "--log-level", "warning"],
-                env=env, stdout=log, stderr=subprocess.STDOUT,
-            )
-            if _wait_until_up(server, base):
-                break
-            server.wait(timeout=30)
-        else:
+        try:
+            server, base = start_serve(url, ["--workers", "4"], log)
+        except RuntimeError:
             pytest.fail("the server did not start: " + (tmp_path / "serve.log").read_text())
 
         devices = []
@@ -136,12 +104,6 @@ def test_concurrent_pushes_to_four_workers_reach_a_reader_exactly_once(backend, 
         assert len({seq for _, seq in applied}) == len(applied)  # every change its own position
         assert sorted(seen) == sorted(applied)  # each exactly once, none skipped
     finally:
-        if server is not None and server.poll() is None:
-            server.terminate()
-            try:
-                server.wait(timeout=30)
-            except subprocess.TimeoutExpired:
-                server.kill()
-                server.wait()
+        stop_serve(server)
         log.close()
         backend.drop(url)

@@ -207,3 +207,114 @@ def test_enrollment_code_rows_hold_only_hashes(server: Server):
 def test_org_admin_device_list_from_operations_matches_api(region: Region):
     pairs = region.server.run(lambda s: operations.list_devices(s, "SOS"))
     assert {d.id for d, _ in pairs} == {region.sos_member.device_id, region.sos_admin.device_id}
+
+
+# --- admin scope (issue 7, item 14) -----------------------------------------------------------
+
+def _code_for(dev, organisation_id: str, role: str = "member"):
+    return dev.post("/v1/admin/enrollment-codes", json={"role": role, "organisation_id": organisation_id})
+
+
+def test_regional_admin_issues_codes_for_another_organisation_only_to_bootstrap_it(region: Region):
+    server, lst = region.server, region.lst_admin
+    kom_first = _code_for(lst, region.kom, "org_admin")  # KOM has no org_admin yet
+    assert kom_first.status_code == 201, kom_first.text
+    enrolled = server.client.post("/v1/devices/enroll", json={"code": kom_first.json()["code"], "device_name": "KOM admin"})
+    kom_admin = enrolled.json()
+    body = assert_problem(_code_for(lst, region.kom), 403, "forbidden")
+    assert body["field"] == "organisation_id" and "org_admin" in body["detail"]
+    assert_problem(_code_for(lst, region.sos), 403, "forbidden")  # SOS has had its admin all along
+    assert _code_for(lst, region.lst).status_code == 201  # its own organisation: always
+    headers = {"Authorization": f"Bearer {kom_admin['token']}"}
+    assert server.client.post("/v1/admin/enrollment-codes", headers=headers, json={"role": "member"}).status_code == 201
+    # The organisation's admins are gone: the regional administrator may start it again.
+    assert lst.post(f"/v1/admin/devices/{kom_admin['device_id']}/revoke").status_code == 200
+    assert _code_for(lst, region.kom).status_code == 201
+    # The server administrator's command line is not limited.
+    assert server.code("SOS", "org_admin")
+
+
+def test_an_org_admin_cannot_revoke_a_regional_admin_device(region: Region):
+    lst_org_admin = region.server.enroll("LST", "org_admin", "LST IT")
+    body = assert_problem(lst_org_admin.post(f"/v1/admin/devices/{region.lst_admin.device_id}/revoke"), 403, "forbidden")
+    assert body["field"] == "device_id"
+    assert region.lst_admin.get("/v1/me").status_code == 200
+    other_ra = region.server.enroll("LST", "regional_admin", "LST 2")
+    assert other_ra.post(f"/v1/admin/devices/{region.lst_admin.device_id}/revoke").status_code == 200
+    member = region.server.enroll("LST", "member", "LST member")
+    assert lst_org_admin.post(f"/v1/admin/devices/{member.device_id}/revoke").status_code == 200
+
+
+# --- enrollment limits (item 15) --------------------------------------------------------------
+
+def test_a_burst_of_failed_enrollments_is_held_to_the_limit(db_url: str):
+    """Concurrent failures from one address: no count-then-insert race lets more through."""
+    import threading
+
+    limit, attempts = 3, 24
+    server = start_server(db_url, enroll_failure_limit=limit)
+    try:
+        server.org("SOS")
+        gate = threading.Barrier(attempts)
+        statuses: list[int] = []
+
+        def attempt() -> None:
+            gate.wait()
+            response = server.client.post("/v1/devices/enroll", json={"code": "ABCD-EFGH-JKMN-PQRS", "device_name": "d"})
+            statuses.append(response.status_code)
+
+        threads = [threading.Thread(target=attempt) for _ in range(attempts)]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join(timeout=120)
+        assert sorted(set(statuses)) == [401, 429] and len(statuses) == attempts
+        assert statuses.count(401) == limit, statuses
+    finally:
+        stop_server(server)
+
+
+def test_ipv6_peers_are_limited_by_their_64_network(db_url: str):
+    from sync.server.auth import rate_limit_key
+
+    assert rate_limit_key("2001:db8:1:2:aaaa::1") == rate_limit_key("2001:db8:1:2:ffff:1:2:3") == "2001:db8:1:2::/64"
+    assert rate_limit_key("2001:db8:1:3::1") != rate_limit_key("2001:db8:1:2::1")
+    assert rate_limit_key("::ffff:192.0.2.7") == rate_limit_key("192.0.2.7") == "192.0.2.7"
+    assert rate_limit_key("fe80::1%eth0") == "fe80::/64"
+
+    def attempts_from(address: str, count: int) -> list[int]:
+        server = start_server(db_url, client_address=(address, 40000), enroll_failure_limit=2)
+        try:
+            return [
+                server.client.post("/v1/devices/enroll", json={"code": "ABCD-EFGH-JKMN-PQRS", "device_name": "d"}).status_code
+                for _ in range(count)
+            ]
+        finally:
+            stop_server(server)
+
+    assert attempts_from("2001:db8:1:2::1", 2) == [401, 401]
+    assert attempts_from("2001:db8:1:2::99", 1) == [429]  # another address in the same /64
+    assert attempts_from("2001:db8:1:3::1", 1) == [401]  # the next /64 is someone else
+
+
+# --- last seen (what a new user ran into) ------------------------------------------------------
+
+def test_every_authenticated_call_notes_the_device_as_seen_at_most_once_a_minute(region: Region, monkeypatch):
+    server, kom = region.server, region.kom_member
+
+    def seen() -> int | None:
+        return {d.id: d.last_seen_at for d, _ in server.run(lambda s: operations.list_devices(s))}[kom.device_id]
+
+    assert seen() is None
+    assert kom.pull_page().status_code == 200
+    first = seen()
+    assert first is not None
+    assert kom.get("/v1/sync/digest").status_code == 200 and kom.get("/v1/me").status_code == 200
+    assert seen() == first  # within the minute: no write
+
+    from sync.server import timeutil
+
+    later = timeutil.now_ms() + 61_000
+    monkeypatch.setattr("sync.server.deps.now_ms", lambda: later)
+    assert kom.pull_page().status_code == 200
+    assert seen() == later

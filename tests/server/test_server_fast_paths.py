@@ -116,14 +116,13 @@ def _script(region: Region) -> list[tuple[str, dict[str, Any]]]:
 
     sos, kom, lst = region.sos_member, region.kom_member, region.lst_admin
     clock = iter(range(1, 10_000))
-    # A node id per device that is the same on both servers (their device ids differ).
-    node = {sos.device_id: "sos", kom.device_id: "kom", lst.device_id: "lst"}
 
     def c(dev, collection, record_id, fields, op="upsert", base=None, change_id=None):
+        # Clocks name the sending device (the other server's devices: see _translate).
         return (dev, {
             "change_id": change_id or rid(), "collection": collection, "record_id": record_id,
             "op": op, "fields": fields,
-            "clock": f"{1_700_000_000_000 + next(clock):013d}-00000-{node[dev.device_id]}",
+            "clock": f"{1_700_000_000_000 + next(clock):013d}-00000-{dev.device_id}",
             "base": base if base is not None else {name: None for name in fields},
         })
 
@@ -215,11 +214,14 @@ def test_one_push_of_many_changes_equals_one_push_per_change(backend):
 
 
 def _ids(a: Region, b: Region) -> dict[str, str]:
-    return {getattr(a, name): getattr(b, name) for name in ("lst", "sos", "kom")}
+    ids = {getattr(a, name): getattr(b, name) for name in ("lst", "sos", "kom")}
+    for name in ("lst_admin", "sos_member", "kom_member"):
+        ids[getattr(a, name).device_id] = getattr(b, name).device_id
+    return ids
 
 
 def _translate(change: dict, a: Region, b: Region) -> dict:
-    """The change as region b's devices send it: organisation ids of b."""
+    """The change as region b's devices send it: organisation and device ids of b."""
     text_ = json.dumps(change)
     for old, new in _ids(a, b).items():
         text_ = text_.replace(old, new)

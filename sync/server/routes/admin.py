@@ -1,9 +1,16 @@
-"""Admin endpoints: enrollment codes, device list, revocation (own organisation; regional admin: any)."""
+"""Admin endpoints: enrollment codes, device list, revocation (own organisation; regional admin: any, within limits).
+
+The regional administrator issues codes for another organisation only while that organisation
+has no active org_admin device (bootstrap: it cannot quietly enter an organisation that runs
+its own devices), and an org_admin cannot revoke a regional_admin device. The server
+administrator's command line (`samverka-server enroll-code`, `devices revoke`) is not limited.
+"""
 
 from __future__ import annotations
 
 from fastapi import APIRouter, Depends, Query
-from sqlalchemy import select
+from sqlalchemy import exists, select
+from sqlalchemy.orm import Session
 
 from sync.clock import format_time
 from sync.records import InvalidChange, normalise_uuid
@@ -41,6 +48,21 @@ def _in_scope(caller: Caller, organisation_id: str) -> None:
         )
 
 
+def _bootstrap_only(session: Session, caller: Caller, organisation: Organisation) -> None:
+    if organisation.id == caller.organisation_id:
+        return
+    has_admin = session.scalar(select(exists().where(
+        Device.organisation_id == organisation.id, Device.role == "org_admin", Device.revoked_at.is_(None),
+    )))
+    if has_admin:
+        raise ProblemError(
+            "forbidden",
+            f"{organisation.name} has its own org_admin devices: only they issue its enrollment codes "
+            "(the regional administrator only starts an organisation that has none)",
+            field="organisation_id",
+        )
+
+
 @router.post(
     "/v1/admin/enrollment-codes",
     status_code=201,
@@ -59,6 +81,7 @@ def create_code(
         organisation = session.get(Organisation, organisation_id)
         if organisation is None:
             raise ProblemError("not-found", f"no organisation {organisation_id}", field="organisation_id")
+        _bootstrap_only(session, caller, organisation)
         if ROLE_RANK[body.role] > ROLE_RANK[caller.role]:
             raise ProblemError("forbidden", f"a {caller.role} device cannot issue {body.role} codes", field="role")
         try:
@@ -114,6 +137,11 @@ def revoke(
         if device is None:
             raise ProblemError("not-found", f"no device {wanted}", field="device_id")
         _in_scope(caller, device.organisation_id)
+        if device.role == "regional_admin" and caller.role != "regional_admin":
+            raise ProblemError(
+                "forbidden", "a regional_admin device is revoked only by a regional_admin device "
+                "or the server administrator", field="device_id",
+            )
         auth.revoke_device(session, device, caller.device_id)
         organisation = session.get(Organisation, device.organisation_id)
         return device_out(device, organisation)

@@ -26,10 +26,11 @@ def enroll(body: EnrollRequest, request: Request, server: ServerState = Depends(
     name = body.device_name.strip()
     if not name:
         raise ProblemError("invalid", "device_name must not be empty", field="device_name")
-    address = (request.client.host if request.client else None) or "unknown"
+    address = auth.rate_limit_key((request.client.host if request.client else None) or "unknown")
     window_ms = settings.enroll_failure_window_s * 1000
     failure: ProblemError | None = None
     with write_session(server.sessions) as session:
+        auth.lock_address(session, address)
         auth.check_rate_limit(session, address, settings.enroll_failure_limit, window_ms)
         outcome = auth.enroll(session, body.code, name)
         if isinstance(outcome, ProblemError):

@@ -3,15 +3,12 @@
 from __future__ import annotations
 
 from fastapi import APIRouter, Depends, Query, Response
-from sqlalchemy import update
 from sqlalchemy.orm import Session
 
 from sync.server import storage
 from sync.server.auth import Caller
 from sync.server.db import read_session, write_session
 from sync.server.deps import ServerState, current_caller, problems, server_time, state
-from sync.server.models import Device
-from sync.server.timeutil import now_ms
 from sync.wire import (
     PULL_LIMIT_DEFAULT,
     PULL_LIMIT_MAX,
@@ -39,7 +36,6 @@ def push(
     # first keeps waiting pushes from holding database connections that pulls need, and hands
     # over in order instead of SQLite's sleep-and-retry busy handler.
     with server.push_gate, write_session(server.sessions) as session:
-        session.execute(update(Device).where(Device.id == caller.device_id).values(last_seen_at=now_ms()))
         writer = storage.Writer(
             device_id=caller.device_id,
             organisation_id=caller.organisation_id,
