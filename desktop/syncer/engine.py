@@ -414,11 +414,12 @@ class SyncEngine:
                     repull = repull or entry.original_clock is not None
                 elif result.status == "conflict":
                     report.conflicts += 1
-            if acknowledged:
-                self.store.outbox_acknowledge(acknowledged, seqs)
-            if repull:
-                log.info("a re-stamped change had been applied before: downloading everything again")
-                self.store.set_meta(META_FULL_PULL, True)
+            with self.store.batch(source="sync"):  # the answer and what follows from it: one commit
+                if acknowledged:
+                    self.store.outbox_acknowledge(acknowledged, seqs)
+                if repull:
+                    log.info("a re-stamped change had been applied before: downloading everything again")
+                    self.store.set_meta(META_FULL_PULL, True)
             report.pushed += len(acknowledged)
             if skewed:
                 # The answer's server_time has corrected the clock's offset (and set back a clock
