@@ -141,7 +141,6 @@ class ContentCheck:
     """What Store.check_content found (see there)."""
 
     restored: builtins.list[tuple[str, str]]
-    refused: int
     unknown: int
 
 
@@ -1191,9 +1190,9 @@ class Store:
 
         A record with no change in the outbox must hold exactly the server state kept for it;
         one that does not is restored to it (``restored``). Records with rejected changes hold
-        values the server refused: ``refused`` counts them (they are listed as rejected until
-        retried or discarded). ``unknown`` counts records with rejected changes but no kept
-        server state (from an older version): a full download restores that knowledge.
+        values the server refused on purpose: they are reported as rejected changes until a
+        person retries or discards them. ``unknown`` counts records with rejected changes but
+        no kept server state (from an older version): a full download restores that knowledge.
         """
         restored: builtins.list[tuple[str, str]] = []
         with self._write(source="sync") as tx:
@@ -1218,9 +1217,6 @@ class Store:
                     self._write_row(tx, coll, record_id, row, expected, state)
                     restored.append((collection, record_id))
             self._drop_server_states(db, settled)
-            refused = db.execute(
-                "SELECT count(DISTINCT record_id) FROM outbox WHERE status = ?", (REJECTED,)
-            ).fetchone()[0]
             unknown = 0
             for collection, record_id in db.execute(
                 "SELECT DISTINCT collection, record_id FROM outbox WHERE status = ? "
@@ -1232,7 +1228,7 @@ class Store:
                 unknown += row is not None and row["server_seq"] is not None
         if restored:
             log.warning("%d records differed from the server's state and were restored", len(restored))
-        return ContentCheck(restored, refused, unknown)
+        return ContentCheck(restored, unknown)
 
     def quarantined(self) -> builtins.list[Quarantined]:
         """Pulled records kept aside because they break the schema (never applied)."""

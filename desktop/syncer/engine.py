@@ -46,6 +46,8 @@ from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field, replace
 from typing import Any, Callable, Iterable, Mapping
 
+from desktop.store.phones import format_phone
+from desktop.store.store import DISCARD_NEEDS_PULL
 from desktop.syncer.client import (
     PUSH_MAX_BYTES,
     PUSH_MAX_CHANGES,
@@ -68,7 +70,7 @@ from desktop.syncer.errors import (
 )
 from desktop.syncer.messages import problem_text, syncer_message, when_text
 from sync.clock import MAX_SKEW_MS, ceiling, format_time
-from sync.records import COLLECTION_NAMES, COLLECTIONS
+from sync.records import COLLECTION_NAMES, COLLECTIONS, PHONE_CHANNEL_KINDS
 
 log = logging.getLogger(__name__)
 
@@ -717,23 +719,19 @@ class SyncEngine:
         server state for the record (a change from an older version), the next sync downloads
         everything again, which restores it exactly.
         """
-        from desktop.store.store import DISCARD_NEEDS_PULL
-
         with self._sync_lock:
             entry = self._rejected_entry(reference)
             change = self._rejected_change(entry, entry.problem)
-            outcome = self.store.outbox_discard(entry.change_id)
-            if outcome == DISCARD_NEEDS_PULL:
-                self.store.set_meta(META_FULL_PULL, True)
+            with self.store.batch(source="sync"):  # a crash between the two would lose the repair
+                outcome = self.store.outbox_discard(entry.change_id)
+                if outcome == DISCARD_NEEDS_PULL:
+                    self.store.set_meta(META_FULL_PULL, True)
         self._set_status()
         return change, outcome
 
 
 def record_title(store: Any, collection: str, record_id: str) -> str:
     """A record's name as a person knows it (its name, title, value, text or reason)."""
-    from desktop.store import format_phone
-    from sync.records import PHONE_CHANNEL_KINDS
-
     record = store.get(collection, record_id) if collection in COLLECTIONS else None
     if record is None:
         return "?"

@@ -450,6 +450,17 @@ def test_a_refused_change_from_an_older_version_is_discarded_by_downloading_agai
     assert _state(sbff.store, "channels", cid) == _state(sos.store, "channels", cid)
 
 
+def test_refused_changes_from_an_older_version_get_their_server_state_at_the_next_check(
+        server, device_factory, make_function):
+    sos, sbff, cid, refused = _refused_edit(server, device_factory, make_function)
+    with sbff.store._write() as tx:
+        tx.db.execute("DELETE FROM server_state")
+    report = sbff.sync()  # the digest check notices, and downloads everything once
+    assert report.pulled > 0 and report.digest_ok and sbff.sync().pulled == 0
+    assert sbff.engine.discard(refused.change_id)[1] == DISCARD_RESTORED
+    assert _state(sbff.store, "channels", cid) == _state(sos.store, "channels", cid)
+
+
 def test_a_value_the_server_refused_held_under_its_seq_is_noticed_and_restored(
         server, device_factory, make_function):
     sos, sbff, cid, refused = _refused_edit(server, device_factory, make_function)
