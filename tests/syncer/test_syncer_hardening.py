@@ -439,25 +439,20 @@ def test_discarding_a_refused_new_record_removes_it_here_too(server, device_fact
     assert raised.value.key == "syncer.rejected_not_found"
 
 
-def test_a_refused_change_from_an_older_version_is_discarded_by_downloading_again(
-        server, device_factory, make_function):
-    sos, sbff, cid, refused = _refused_edit(server, device_factory, make_function)
-    with sbff.store._write() as tx:  # an older version kept no server state
-        tx.db.execute("DELETE FROM server_state")
-    assert sbff.engine.discard(refused.change_id)[1] == DISCARD_NEEDS_PULL
-    report = sbff.sync()
-    assert report.resynced is False and report.digest_ok
-    assert _state(sbff.store, "channels", cid) == _state(sos.store, "channels", cid)
-
-
-def test_refused_changes_from_an_older_version_get_their_server_state_at_the_next_check(
-        server, device_factory, make_function):
+@pytest.mark.parametrize("sync_first", [False, True])
+def test_a_refused_change_kept_by_an_older_version_is_discarded_exactly_too(
+        server, device_factory, make_function, sync_first):
+    """No server state was kept for it: discarding it downloads everything again; a sync before
+    (its digest check notices the missing state) brings the state back, and the discard is exact."""
     sos, sbff, cid, refused = _refused_edit(server, device_factory, make_function)
     with sbff.store._write() as tx:
         tx.db.execute("DELETE FROM server_state")
-    report = sbff.sync()  # the digest check notices, and downloads everything once
-    assert report.pulled > 0 and report.digest_ok and sbff.sync().pulled == 0
-    assert sbff.engine.discard(refused.change_id)[1] == DISCARD_RESTORED
+    if sync_first:
+        report = sbff.sync()
+        assert report.pulled > 0 and report.digest_ok and sbff.sync().pulled == 0
+    outcome = sbff.engine.discard(refused.change_id)[1]
+    assert outcome == (DISCARD_RESTORED if sync_first else DISCARD_NEEDS_PULL)
+    assert sbff.sync().digest_ok
     assert _state(sbff.store, "channels", cid) == _state(sos.store, "channels", cid)
 
 
