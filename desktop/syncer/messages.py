@@ -175,7 +175,6 @@ SYNCER_MESSAGES: dict[str, str] = {
         "synchronisation."
     ),
     "syncer.this_device": N_("this device"),
-    "syncer.the_server": N_("the server"),
     "syncer.unknown_device": N_("unknown device {id}"),
     "syncer.reason.unknown_field": N_("unknown field"),
     "syncer.reason.int": N_("a whole number is needed"),
