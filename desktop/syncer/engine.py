@@ -186,6 +186,7 @@ class SyncEngine:
         self._client: SyncClient | None = None
         self._fetcher: ThreadPoolExecutor | None = None
         self._client_key: tuple | None = None
+        self._started: str | None = None  # when the running sync first changed something here
         self._status = self._initial_status()
 
     # --- status ---------------------------------------------------------------------------
@@ -329,7 +330,7 @@ class SyncEngine:
             raise
         self._set_status(state=STATE_SYNCING, progress=None)
         try:
-            self.store.set_meta(META_SYNC_STARTED, format_time(self._now_ms()))
+            self._started = None
             self._push(client, report)
             self._pull(client, report)
             self._check_digest(client, report)
@@ -417,6 +418,7 @@ class SyncEngine:
                 elif result.status == "conflict":
                     report.conflicts += 1
             with self.store.batch(source="sync"):  # the answer and what follows from it: one commit
+                self._mark_started()
                 if acknowledged:
                     self.store.outbox_acknowledge(acknowledged, seqs)
                 if repull:
@@ -468,7 +470,16 @@ class SyncEngine:
 
     # --- pull -----------------------------------------------------------------------------
 
+    def _mark_started(self) -> None:
+        """Note, with this sync's first local change, that a sync is under way (cleared when it
+        ends): still there at the next opening, it says the sync was interrupted. Not a write
+        of its own before the push: the first one joins the push answer's transaction."""
+        if self._started is None:
+            self._started = format_time(self._now_ms())
+            self.store.set_meta(META_SYNC_STARTED, self._started)
+
     def _pull(self, client: SyncClient, report: SyncReport) -> None:
+        self._mark_started()
         full = bool(self.store.get_meta(META_FULL_PULL))
         if full:
             self.store.set_meta(META_CURSOR, None)
