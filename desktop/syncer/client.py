@@ -26,7 +26,6 @@ from urllib.parse import urlsplit
 import requests
 from requests.adapters import HTTPAdapter
 
-from desktop.syncer.messages import problem_text
 from desktop.syncer.errors import (
     ClientTooOld,
     EnrollmentRefused,
@@ -40,6 +39,7 @@ from desktop.syncer.errors import (
     TlsError,
     Unauthorized,
 )
+from desktop.syncer.messages import problem_text
 
 DEFAULT_TIMEOUT = (5.0, 30.0)  # (connect, read) seconds
 PUSH_MAX_CHANGES = 1000

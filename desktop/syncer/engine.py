@@ -57,7 +57,6 @@ from desktop.syncer.client import (
 )
 from desktop.syncer.errors import (
     AlreadyRunning,
-    ClientTooOld,
     NotEnrolled,
     Offline,
     ProtocolError,

@@ -20,7 +20,7 @@ from desktop.syncer import engine as E
 from desktop.syncer.client import SyncClient
 from desktop.syncer.engine import SyncEngine
 from desktop.syncer.enroll import enroll
-from desktop.syncer.errors import Offline, PullStuck, ResponseTooLarge, SyncError
+from desktop.syncer.errors import PullStuck, ResponseTooLarge, SyncError
 from sync.clock import MAX_WALL_MS, ClockError, Hlc, HybridClock, format_time, wall_ms_of
 
 FAR = "9999999999999-99999-far-peer"  # the largest clock the wire form can hold
