@@ -29,7 +29,7 @@ from desktop.store import meta
 from desktop.store.connection import damage_error, is_damage, silence_sqlcipher_log
 from desktop.store.demo import load_demo
 from desktop.store.messages import channel_kind_label, collection_label
-from desktop.syncer.messages import syncer_message
+from desktop.syncer.messages import field_label, role_label, syncer_message, when_text
 from desktop.vault import DATABASE_FILE, KdfParams, Vault, VaultError, calibrate_kdf
 from sync.records import PHONE_CHANNEL_KINDS
 
@@ -489,8 +489,9 @@ def cmd_enroll(args: argparse.Namespace) -> int:
             store, args.server, args.code, device_name=args.name, ca_file=args.ca
         )
         print(syncer_message(
-            "syncer.enrolled", server=enrolled.server_url, device=enrolled.device_id,
-            organisation=enrolled.organisation_name, role=enrolled.role,
+            "syncer.re_enrolled" if enrolled.again else "syncer.enrolled",
+            server=enrolled.server_url, device=enrolled.device_id,
+            organisation=enrolled.organisation_name, role=role_label(enrolled.role),
         ))
 
     return _sync_errors(lambda: with_session(args, work) or EXIT_OK)
@@ -502,14 +503,20 @@ def _print_sync_report(report) -> None:
         conflicts=report.conflicts, rejected=len(report.rejected),
     ))
     if report.repaired:
-        print(syncer_message("syncer.repaired", collections=", ".join(report.repaired)))
+        print(syncer_message(
+            "syncer.repaired", collections=", ".join(collection_label(c) for c in report.repaired)
+        ))
+    if report.restored:
+        print(syncer_message("syncer.restored", count=report.restored))
+    if report.quarantined:
+        print(syncer_message("syncer.quarantine_hint", count=report.quarantined))
 
 
 def _print_rejected(engine) -> None:
     for rejected in engine.rejected():
         print(syncer_message(
             "syncer.rejected_line", collection=_word(COLLECTION_NAMES, rejected.collection),
-            record=rejected.record_id, reason=rejected.reason,
+            title=rejected.title, reason=rejected.reason,
         ))
 
 
@@ -545,14 +552,21 @@ def cmd_status(args: argparse.Namespace) -> int:
             ("outbox", status.outbox_count),
             ("rejected", status.rejected_count),
             ("conflicts", status.conflicts_count),
-            ("last_success", status.last_success or never),
+            ("last_success", when_text(status.last_success) if status.last_success else never),
         ]
+        if status.quarantined_count:
+            rows.insert(6, ("quarantined", status.quarantined_count))
         if status.last_error:
+            if status.last_error_at:
+                rows.append(("last_error_at", when_text(status.last_error_at)))
             rows.append(("last_error", status.last_error))
         for key, value in rows:
             print(syncer_message(f"syncer.status.{key}", value=value))
         if status.rejected_count:
             _print_rejected(engine)
+            print(syncer_message("syncer.rejected_hint"))
+        if status.quarantined_count:
+            print(syncer_message("syncer.quarantine_hint", count=status.quarantined_count))
 
     return _sync_errors(lambda: with_session(args, work) or EXIT_OK)
 
@@ -568,7 +582,7 @@ def cmd_conflicts(args: argparse.Namespace) -> int:
         for view in found:
             print(syncer_message(
                 "syncer.conflict_line", id=view.id, collection=_word(COLLECTION_NAMES, view.collection),
-                title=view.record_title, field=view.field,
+                title=view.record_title, field=view.field_label,
                 kept=view.kept_value, kept_device=view.kept_device or "?", kept_when=view.kept_when or "?",
                 other=view.other_value, other_device=view.other_device or "?",
                 other_when=view.other_when or "?",
@@ -582,7 +596,46 @@ def cmd_resolve(args: argparse.Namespace) -> int:
 
     def work(store: Store) -> None:
         conflict, value = resolve(store, args.conflict, args.keep, args.note)
-        print(syncer_message("syncer.resolved", id=conflict["record_id"], field=conflict["fields"]["field"], value=value))
+        print(syncer_message(
+            "syncer.resolved", id=conflict["record_id"], field=field_label(conflict["fields"]["field"]),
+            value=value,
+        ))
+
+    return _sync_errors(lambda: with_session(args, work) or EXIT_OK)
+
+
+def cmd_rejected(args: argparse.Namespace) -> int:
+    """List refused changes, or retry or discard one (by its id or the beginning of it)."""
+    from desktop.store.store import DISCARD_NEEDS_PULL, DISCARD_REMOVED
+    from desktop.syncer.engine import SyncEngine
+
+    def work(store: Store) -> None:
+        engine = SyncEngine(store)
+        try:
+            if args.action == "retry":
+                change = engine.retry(args.change)
+                print(syncer_message("syncer.retried", id=change.change_id[:8]))
+            elif args.action == "discard":
+                change, outcome = engine.discard(args.change)
+                key = {
+                    DISCARD_REMOVED: "syncer.discarded_removed",
+                    DISCARD_NEEDS_PULL: "syncer.discarded_needs_pull",
+                }.get(outcome, "syncer.discarded")
+                print(syncer_message(key, id=change.change_id[:8], title=change.title))
+            else:
+                found = engine.rejected()
+                if not found:
+                    print(syncer_message("syncer.no_rejected"))
+                    return
+                for change in found:
+                    print(syncer_message(
+                        "syncer.rejected_entry", id=change.change_id[:8],
+                        collection=_word(COLLECTION_NAMES, change.collection), title=change.title,
+                        when=when_text(change.rejected_at), reason=change.reason,
+                    ))
+                print(syncer_message("syncer.rejected_hint"))
+        finally:
+            engine.close()
 
     return _sync_errors(lambda: with_session(args, work) or EXIT_OK)
 
@@ -676,6 +729,15 @@ def build_parser() -> argparse.ArgumentParser:
     )
     resolve.add_argument("--note", metavar=tr("TEXT"), help=tr("a note on the resolution"))
     resolve.set_defaults(func=cmd_resolve)
+    rejected = commands.add_parser(
+        "rejected", help=tr("list changes the server refused; retry or discard one")
+    )
+    rejected.add_argument(
+        "action", nargs="?", choices=("retry", "discard"), metavar="retry|discard",
+        help=tr("retry: send it again; discard: return the record to the server's values"),
+    )
+    rejected.add_argument("change", nargs="?", metavar="ID", help=tr("the change's id (or its beginning)"))
+    rejected.set_defaults(func=cmd_rejected)
     return parser
 
 
@@ -698,6 +760,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         args.data_dir = sessions.default_data_dir()
     command = getattr(args, "func", cmd_start)
     silence_sqlcipher_log()  # its lines would land on the terminal; errors are said in words
+    if command is cmd_rejected and bool(args.action) != bool(args.change):
+        parser.error(tr("give both what to do and the change's id: samverka rejected retry ID"))
     try:
         return command(args)
     except (UserError, VaultError, StoreError) as error:

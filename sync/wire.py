@@ -216,3 +216,16 @@ class DeviceOut(_Model):
 
 class DeviceList(_Model):
     devices: list[DeviceOut]
+
+
+class DirectoryEntry(_Model):
+    device_id: str
+    organisation_id: str
+    name: str
+    revoked: bool
+
+
+class DeviceDirectory(_Model):
+    """GET /v1/devices: every device's id, organisation and name (SYNC.md "Device directory")."""
+
+    devices: list[DirectoryEntry]

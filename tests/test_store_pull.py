@@ -80,10 +80,22 @@ def test_pending_local_edit_survives_older_incoming_value(early_store):
     assert store.outbox_count() == 1  # the local edit still waits to be pushed
 
 
+def test_a_field_the_server_never_had_is_cleared_unless_a_change_of_it_is_on_its_way(store):
+    """A pulled state is whole: a value held here for a field the server does not have (with no
+    change of it in the outbox) is not the server's, and a pull of the record clears it."""
+    org = make_org(store, "SOS Alarm", notes="lokal anteckning")
+    store.outbox_acknowledge([e.change_id for e in store.outbox_pending()])
+    store.update("organisations", org, {"website": "https://sos.example"})  # on its way
+    store.apply_pulled([state("organisations", org, {"name": ("SOS Alarm", clock(5))}, 3)], "c3")
+    fields = store.get("organisations", org)["fields"]
+    assert fields["notes"] is None and "notes" not in store.clocks("organisations", org)
+    assert fields["website"] == "https://sos.example"
+
+
 def test_newer_incoming_value_replaces_pending_local_edit(early_store):
     store = early_store
     org = make_org(store, "Lokalt namn")
-    newer = clock(2_000_000)
+    newer = clock(1_030_000)  # 30 s ahead of this device: within the skew a clock may adopt
     store.apply_pulled([state("organisations", org, {"name": ("Serverns namn", newer)}, 10)], "c10")
     assert store.get("organisations", org)["fields"]["name"] == "Serverns namn"
     assert store.clocks("organisations", org)["name"] == newer
@@ -103,14 +115,18 @@ def test_field_without_pending_edit_takes_server_value_even_if_older(early_store
     assert store.clocks("organisations", org)["notes"] == older
 
 
-def test_page_and_cursor_are_one_transaction(store):
+def test_page_and_cursor_are_one_transaction(store, monkeypatch):
     store.set_meta("sync_cursor", "before")
     good = state("organisations", str(uuid.uuid4()), {"name": ("Bra", clock(5))}, 1)
-    bad = dict(state("organisations", "not-a-uuid", {"name": ("Dålig", clock(6))}, 2))
     seen = []
     store.subscribe(seen.append)
+
+    def failing(*args, **kwargs):
+        raise InvalidInput("invalid.value", field="name")
+
+    monkeypatch.setattr(store, "_put_meta", failing)  # the cursor, after the rows are written
     with pytest.raises(InvalidInput):
-        store.apply_pulled([good, bad], "after")
+        store.apply_pulled([good], "after")
     assert store.get_meta("sync_cursor") == "before"
     assert store.count("organisations", include_deleted=True) == 0
     assert store.search("bra") == [] and seen == []
@@ -150,10 +166,16 @@ def test_pulled_changes_keep_search_documents_in_step(store):
     ch = make_channel(store, fn, "070-174 06 05")
     store.outbox_acknowledge([e.change_id for e in store.outbox_pending()])
     far = clock(4_102_444_800_000)
-    store.apply_pulled([state("organisations", org, {"name": ("SOS Larm", far)}, 40)], "c40")
+
+    def whole(collection, record_id, changes, seq):
+        """The server's state after a change: every field it holds, not only the changed ones."""
+        fields, clocks = store.get(collection, record_id)["fields"], store.clocks(collection, record_id)
+        return state(collection, record_id, {**{n: (fields[n], c) for n, c in clocks.items()}, **changes}, seq)
+
+    store.apply_pulled([whole("organisations", org, {"name": ("SOS Larm", far)}, 40)], "c40")
     [hit] = [h for h in store.search("tib larm") if h.collection == "functions"]
     assert hit.subtitle == "SOS Larm"
-    store.apply_pulled([state("channels", ch, {"value": ("+46701740699", far)}, 41)], "c41")
+    store.apply_pulled([whole("channels", ch, {"value": ("+46701740699", far)}, 41)], "c41")
     [hit] = [h for h in store.search("tib larm") if h.collection == "functions"]
     assert hit.best_channel.value == "070-174 06 99"
     store.apply_pulled([state("channels", ch, {}, 42, deleted=True)], "c42")
@@ -194,7 +216,7 @@ def test_unknown_collections_and_fields_are_skipped(store):
 
 
 def test_clock_receives_incoming_and_persists(db_path, db_key):
-    far = clock(4_102_444_800_000, 7)
+    far = clock(31_000, 7)  # 30 s ahead: within the skew a clock may adopt
     with Store.open(db_path, db_key, clock_wall=lambda: 1_000) as s:
         s.apply_pulled([state("organisations", str(uuid.uuid4()), {"name": ("A", far)}, 1)], "c1")
     with Store.open(db_path, db_key, clock_wall=lambda: 1_000) as s:

@@ -109,8 +109,41 @@ outbox_table = Table(
     Column("problem", JSON(), nullable=True),
     # revision 0002
     Column("rejected_at", String(), nullable=True),
+    # revision 0003: the clock the change was made with, when it has been re-stamped since
+    Column("original_clock", String(), nullable=True),
     Index("ix_outbox_status_seq", "status", "seq"),
     Index("ix_outbox_record", "record_id", "status"),
+)
+
+# The server's last known state of each record this device has changes for (revision 0003):
+# what a discarded change returns the record to, and what a record with no change in flight
+# must equal (outbox.py, "Server state").
+server_state_table = Table(
+    "server_state",
+    Base.metadata,
+    Column("record_id", String(36), primary_key=True),
+    Column("collection", String(), nullable=False),
+    Column("seq", Integer(), nullable=True),
+    Column("owner_org", String(36), nullable=True),
+    Column("deleted", Boolean(), nullable=False, server_default=text("0")),
+    Column("deleted_clock", String(), nullable=True),
+    # {field: {"value": …, "clock": HLC}}, as in a pulled RecordState
+    Column("fields", JSON(), nullable=False, server_default=text("'{}'")),
+)
+
+# Pulled records that broke the schema (revision 0003): kept aside, never applied (quarantine.py).
+quarantine_table = Table(
+    "quarantine",
+    Base.metadata,
+    Column("id", Integer(), primary_key=True),
+    Column("collection", String(), nullable=True),
+    Column("record_id", String(), nullable=True),
+    Column("seq", Integer(), nullable=True),
+    Column("field", String(), nullable=True),
+    Column("reason", String(), nullable=False),
+    Column("record", Text(), nullable=True),  # the record as received (JSON text), if not huge
+    Column("received_at", String(), nullable=False),
+    Index("ix_quarantine_record", "record_id"),
 )
 
 # One row per searchable record; its rowid is the rowid of its document in the FTS5 table.

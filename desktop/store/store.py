@@ -53,11 +53,28 @@ from desktop.store.migrations import make_config
 from desktop.store.notify import OUTBOX, Callback, ChangeSet, Subscribers
 from desktop.store.outbox import COLUMNS as OUTBOX_COLUMNS
 from desktop.store.outbox import INSERT_SQL as OUTBOX_INSERT
-from desktop.store.outbox import PENDING, REJECTED, OutboxEntry, dumps, loads
+from desktop.store.outbox import PENDING, REJECTED, OutboxEntry, Replayed, dumps, loads, replay
+from desktop.store.quarantine import INSERT_SQL as QUARANTINE_INSERT
+from desktop.store.quarantine import SELECT_SQL as QUARANTINE_SELECT
+from desktop.store.quarantine import Quarantined, check_pulled
+from desktop.store.quarantine import from_row as quarantined_from_row
+from desktop.store.quarantine import latest_seqs as quarantined_seqs
+from desktop.store.quarantine import row_for as quarantine_row
 from desktop.store.phones import normalise_phone
 from desktop.store.schema import column_name
 from desktop.store.search import SearchHit
-from sync.clock import Hlc, HybridClock, format_time, is_valid_hlc
+from sync.clock import (
+    MAX_SKEW_MS,
+    MAX_WALL_MS,
+    ClockError,
+    Hlc,
+    HybridClock,
+    ceiling,
+    format_time,
+    is_valid_hlc,
+    parse_time,
+    with_node,
+)
 from sync.merge import incoming_wins
 from sync.records import (
     APPEND_ONLY,
@@ -88,6 +105,10 @@ _PULL_CHUNK = 900  # ids per IN (...) list on the pull path (under SQLite's hist
 # canonical ones) skip the parse.
 _CANONICAL_UUID = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}\Z")
 _ROW_SYSTEM = "owner_org, deleted, clocks, deleted_clock, server_seq"
+# A stored clock further ahead of a plausible wall time than this is repaired at opening (an
+# older version could adopt a far-future clock from a pull); nearer ones are set back at the
+# next server answer instead (observe_server_time), when the real time is known.
+CLOCK_REPAIR_LEAD_MS = 24 * 3600 * 1000
 
 
 def _now_ms_iso() -> str:
@@ -114,6 +135,19 @@ def _clocks_json(fields: Mapping[str, Any], clock: str) -> str:
     if not fields:
         return "{}"
     return '{"' + f'":"{clock}","'.join(fields) + f'":"{clock}"}}'
+
+
+DISCARD_RESTORED = "restored"  # outbox_discard: the record holds the server's state again
+DISCARD_REMOVED = "removed"  # the server never had the record: it is gone here too
+DISCARD_NEEDS_PULL = "needs_pull"  # no server state kept: a full download restores it
+
+
+@dataclass(frozen=True)
+class ContentCheck:
+    """What Store.check_content found (see there)."""
+
+    restored: builtins.list[tuple[str, str]]
+    unknown: int
 
 
 @functools.lru_cache(maxsize=4096)
@@ -292,13 +326,57 @@ class Store:
             node = str(uuid.uuid4())
             self._put_meta(db, META_NODE_ID, node)
             self._put_meta(db, META_CREATED_AT, _now_ms_iso())
+        offset = self._meta(db, META_SERVER_OFFSET)
         kwargs: dict[str, Any] = {
-            "last": self._meta(db, META_HLC_LAST),
-            "offset_ms": int(self._meta(db, META_SERVER_OFFSET) or 0),
+            "offset_ms": offset if type(offset) is int and abs(offset) <= MAX_WALL_MS else 0,
         }
         if self._clock_wall is not None:
             kwargs["wall"] = self._clock_wall
-        self._clock = HybridClock(node, **kwargs)
+        clock = HybridClock(node, **kwargs)
+        stored = self._meta(db, META_HLC_LAST)
+        last = self._usable_clock(db, clock, stored)
+        if last is None and stored is not None:
+            # Never the data: only the clock is set again (to the wall time, or just above this
+            # device's unsent changes). Logged without the value.
+            last = self._repaired_clock(db, clock)
+            log.warning("the stored clock was unusable and has been set to the current time")
+            self._put_meta(db, META_HLC_LAST, last)
+        self._clock = HybridClock(node, last=last, **kwargs)
+
+    def _usable_clock(self, db, clock: HybridClock, stored: Any) -> str | None:
+        """The stored clock, or None when it cannot go on: unreadable (e.g. 14 digits from an
+        older version), or more than a day ahead of the wall time while that wall time is
+        plausible (not before this vault was made: a dead clock battery is not a reason)."""
+        if stored is None:
+            return None
+        try:
+            last = Hlc.parse(stored)
+            text = str(last)
+        except ClockError:
+            return None
+        physical = clock.physical_ms()
+        if last.wall_ms > physical + CLOCK_REPAIR_LEAD_MS:
+            created = self._meta(db, META_CREATED_AT)
+            try:
+                plausible = created is None or physical >= parse_time(created)
+            except ValueError:
+                plausible = True
+            if plausible:
+                return None
+        return text
+
+    @staticmethod
+    def _repaired_clock(db, clock: HybridClock) -> str:
+        """The corrected wall time, or this device's greatest acceptable unsent clock if later."""
+        bound = ceiling(clock.physical_ms() + MAX_SKEW_MS)
+        own = db.execute(
+            "SELECT max(clock) FROM outbox WHERE clock <= ? AND substr(clock, 21) = ?",
+            (bound, clock.node),
+        ).fetchone()[0]
+        now = Hlc(max(0, min(clock.physical_ms(), MAX_WALL_MS)), 0, clock.node)
+        if own and is_valid_hlc(own) and Hlc.parse(own) > now:
+            return own
+        return str(now)
 
     def close(self) -> None:
         """Close the database (checkpoints the WAL). Further calls raise StoreClosed."""
@@ -468,7 +546,12 @@ class Store:
         return self._clock
 
     def set_node_id(self, device_id: str) -> None:
-        """After enrolment: make clocks with the device id, never going back from the last clock."""
+        """After enrolment: make clocks with the device id, never going back from the last clock.
+
+        Unsent and rejected changes made under the old node id (before enrolment, or as a
+        device that was revoked) are re-stamped to the new one, as the server wants every
+        clock of a change to name its sender; a change rejected for its clock is sent again.
+        """
         with self._write() as tx:
             last = Hlc.parse(self._clock.last)
             clock = HybridClock(
@@ -480,12 +563,34 @@ class Store:
             self._clock = clock
             self._put_meta(tx.db, META_NODE_ID, device_id)
             self._put_meta(tx.db, META_HLC_LAST, clock.last)
+            self._restamp(tx, self._foreign_node_entries(tx.db), fresh=False, resend=False)
 
     def observe_server_time(self, server_time: str, *, round_trip_ms: int = 0) -> None:
-        """Learn and keep the offset to the server's clock from a response's ``server_time``."""
+        """Follow a response's ``server_time``: the offset to the server's clock (kept when it
+        moved by more than 250 ms) and the HLC receive rule.
+
+        A clock that has run more than the allowed skew ahead of the server's time (a far-future
+        clock adopted by an older version) is set back to it: every clock made from it would be
+        refused. A ``server_time`` that cannot be a time is ignored.
+        """
+        try:
+            server_ms = parse_time(server_time) + round_trip_ms // 2
+        except (TypeError, ValueError, OverflowError):
+            return
+        if not 0 <= server_ms <= MAX_WALL_MS - MAX_SKEW_MS:
+            log.warning("the server's time is out of range; ignored")
+            return
+        clock = self._clock
+        offset = server_ms - (clock.physical_ms() - clock.offset_ms)
+        if abs(offset - clock.offset_ms) <= 250 and clock.lead_ms() <= MAX_SKEW_MS:
+            clock.receive(str(Hlc(server_ms, 0, clock.node)))  # kept with the next write
+            return
         with self._write(source="sync") as tx:
-            self._clock.observe_server_time(server_time, round_trip_ms=round_trip_ms)
-            self._put_meta(tx.db, META_SERVER_OFFSET, self._clock.offset_ms)
+            clock.observe_server_time(server_time, round_trip_ms=round_trip_ms)
+            self._put_meta(tx.db, META_SERVER_OFFSET, clock.offset_ms)
+            if clock.lead_ms() > MAX_SKEW_MS:
+                clock.rewind()
+                log.warning("the local clock ran ahead of the server's time and was set back")
 
     # ------------------------------------------------------------------ validation helpers
 
@@ -794,6 +899,7 @@ class Store:
             if not changes:
                 return False
             self._check_refs(tx.db, coll, [changes], set())
+            self._keep_server_state(tx.db, coll, record_id, row)
             clock = self._clock.now()
             clocks = dict(row["clocks"])
             base = {name: clocks.get(name) for name in changes}
@@ -828,6 +934,7 @@ class Store:
                 raise NotFound(collection=collection, record_id=record_id)
             if row["deleted"]:
                 return False
+            self._keep_server_state(tx.db, coll, record_id, row)
             clock = self._clock.now()
             base = {name: row["clocks"].get(name) for name in coll.fields}
             tx.db.execute(
@@ -988,17 +1095,43 @@ class Store:
         with self._read() as db:
             return db.execute("SELECT count(*) FROM outbox WHERE status = ?", (PENDING,)).fetchone()[0]
 
-    def outbox_acknowledge(self, change_ids: Sequence[str]) -> int:
-        """The server answered for these changes (applied, duplicate, conflict): drop them."""
+    def outbox_acknowledge(
+        self, change_ids: Sequence[str], seqs: Mapping[str, int | None] | None = None
+    ) -> int:
+        """The server answered for these changes (applied, duplicate, conflict): drop them.
+
+        ``seqs`` (change_id -> the seq the server gave) marks a record this device created as
+        held by the server (``server_seq``) until its first pull. A record left without
+        entries forgets its kept server state: the next pull brings the server's."""
         ids = [str(c) for c in change_ids]
         removed = 0
         with self._write(source="sync") as tx:
+            touched: dict[str, str] = {}  # record_id -> collection
+            created: dict[str, dict[str, int]] = {}  # collection -> record_id -> greatest seq
             for start in range(0, len(ids), _CHUNK):
                 chunk = ids[start : start + _CHUNK]
                 marks = ",".join("?" * len(chunk))
+                for change_id, collection, record_id in tx.db.execute(
+                    f"SELECT change_id, collection, record_id FROM outbox WHERE change_id IN ({marks})",
+                    chunk,
+                ):
+                    touched[record_id] = collection
+                    seq = (seqs or {}).get(change_id)
+                    if type(seq) is int and collection in COLLECTIONS:
+                        held = created.setdefault(collection, {})
+                        held[record_id] = max(seq, held.get(record_id, 0))
                 removed += tx.db.execute(
                     f"DELETE FROM outbox WHERE change_id IN ({marks})", chunk
                 ).rowcount
+            for collection, held in created.items():
+                tx.db.executemany(
+                    f'UPDATE "{collection}" SET server_seq = ? '
+                    "WHERE record_id = ? AND server_seq IS NULL",
+                    [(seq, record_id) for record_id, seq in held.items()],
+                )
+            if touched and self._has_server_states(tx.db):
+                remaining = self._entries_of(tx.db, builtins.list(touched))
+                self._drop_server_states(tx.db, [r for r in touched if r not in remaining])
             if removed:
                 tx.notify_collections.add(OUTBOX)
         return removed
@@ -1021,14 +1154,362 @@ class Store:
             ).fetchall()
         return [OutboxEntry.from_row(r) for r in rows]
 
+    def outbox_entry(self, reference: str) -> OutboxEntry | None:
+        """One outbox entry by its change id, or by a beginning of it that only it has (at
+        least 4 characters); None when there is no such entry or the beginning is shared."""
+        reference = str(reference).strip().lower()
+        if len(reference) < 4 or not re.fullmatch(r"[0-9a-f-]+", reference):
+            return None
+        with self._read() as db:
+            rows = db.execute(
+                f"SELECT {OUTBOX_COLUMNS} FROM outbox WHERE change_id LIKE ? ORDER BY seq LIMIT 2",
+                (reference + "%",),
+            ).fetchall()
+        exact = [r for r in rows if r[1] == reference]
+        if exact or len(rows) == 1:
+            return OutboxEntry.from_row((exact or rows)[0])
+        return None
+
+    def outbox_foreign_node(self) -> builtins.list[str]:
+        """Change ids of entries whose clock names another node than this device (made before
+        enrolment, or before a re-enrolment): the server refuses those (invalid, clock)."""
+        with self._read() as db:
+            return [e.change_id for e in self._foreign_node_entries(db)]
+
+    def outbox_restamp(self, change_ids: Sequence[str], *, fresh: bool, resend: bool = True) -> int:
+        """Give these entries new clocks: ``fresh`` ones from the (corrected) clock, in the
+        order the changes were made, or else the same clocks in this device's name. The
+        record's row and later entries' ``base`` follow; ``resend`` makes rejected ones pending
+        again. Returns how many were re-stamped."""
+        ids = [str(c) for c in change_ids]
+        with self._write(source="sync") as tx:
+            entries = self._entries_by_id(tx.db, ids)
+            return self._restamp(tx, entries, fresh=fresh, resend=resend)
+
+    def outbox_retry(self, change_id: str) -> OutboxEntry:
+        """A rejected change goes back to pending, to be sent at the next synchronisation (its
+        values are still what the record shows, unless the server has newer ones)."""
+        with self._write(source="sync") as tx:
+            entry = self._rejected_entry(tx.db, change_id)
+            tx.db.execute(
+                "UPDATE outbox SET status = ?, problem = NULL, rejected_at = NULL "
+                "WHERE change_id = ?",
+                (PENDING, entry.change_id),
+            )
+            tx.notify_collections.add(OUTBOX)
+        return entry
+
+    def outbox_discard(self, change_id: str) -> str:
+        """Drop a rejected change and return its record to the server's last state.
+
+        Returns ``DISCARD_RESTORED`` (the record now holds the server's state plus the changes
+        still in the outbox: exact, no network needed), ``DISCARD_REMOVED`` (the server never
+        had the record: it goes, with its other unsent changes), or ``DISCARD_NEEDS_PULL``
+        (no server state kept for it, a change from an older version: the caller downloads
+        everything again, which restores it).
+        """
+        with self._write(source="sync") as tx:
+            db = tx.db
+            entry = self._rejected_entry(db, change_id)
+            coll = COLLECTIONS.get(entry.collection)
+            row = self._load(db, coll, entry.record_id) if coll else None
+            state = self._server_state(db, entry.record_id)
+            tx.notify_collections.add(OUTBOX)
+            if coll is None or row is None:
+                db.execute("DELETE FROM outbox WHERE change_id = ?", (entry.change_id,))
+                return DISCARD_REMOVED
+            if state is None and row["server_seq"] is None:
+                # Made here and never accepted by the server: nobody else has it.
+                db.execute("DELETE FROM outbox WHERE record_id = ?", (entry.record_id,))
+                db.execute(f'DELETE FROM "{coll.name}" WHERE record_id = ?', (entry.record_id,))
+                tx.touch(coll.name, entry.record_id)
+                if coll.name == "channels":
+                    tx.also_rebuild("functions", row["fields"].get("function_id"))
+                return DISCARD_REMOVED
+            db.execute("DELETE FROM outbox WHERE change_id = ?", (entry.change_id,))
+            if state is None:
+                return DISCARD_NEEDS_PULL
+            others = self._entries_of(db, [entry.record_id]).get(entry.record_id, [])
+            self._write_row(tx, coll, entry.record_id, row, self._replay(state, others), state)
+            if not others:
+                self._drop_server_states(db, [entry.record_id])
+            return DISCARD_RESTORED
+
+    def check_content(self) -> ContentCheck:
+        """Records whose content differs from the server's last state under the same seq.
+
+        A record with no change in the outbox must hold exactly the server state kept for it;
+        one that does not is restored to it (``restored``). Records with rejected changes hold
+        values the server refused on purpose: they are reported as rejected changes until a
+        person retries or discards them. ``unknown`` counts records with rejected changes but
+        no kept server state (from an older version): a full download restores that knowledge.
+        """
+        restored: builtins.list[tuple[str, str]] = []
+        with self._write(source="sync") as tx:
+            db = tx.db
+            states = db.execute(
+                "SELECT record_id, collection, seq, owner_org, deleted, deleted_clock, fields "
+                "FROM server_state"
+            ).fetchall()
+            entries = self._entries_of(db, [s[0] for s in states])
+            settled: builtins.list[str] = []
+            for state in states:
+                record_id, collection = state[0], state[1]
+                coll = COLLECTIONS.get(collection)
+                row = self._load(db, coll, record_id) if coll else None
+                if row is not None and record_id in entries:
+                    continue
+                settled.append(record_id)
+                if row is None:
+                    continue
+                expected = self._replay(state, [])
+                if not self._row_matches(coll, row, expected):
+                    self._write_row(tx, coll, record_id, row, expected, state)
+                    restored.append((collection, record_id))
+            self._drop_server_states(db, settled)
+            unknown = 0
+            for collection, record_id in db.execute(
+                "SELECT DISTINCT collection, record_id FROM outbox WHERE status = ? "
+                "AND record_id NOT IN (SELECT record_id FROM server_state)",
+                (REJECTED,),
+            ).fetchall():
+                coll = COLLECTIONS.get(collection)
+                row = self._load(db, coll, record_id) if coll else None
+                unknown += row is not None and row["server_seq"] is not None
+        if restored:
+            log.warning("%d records differed from the server's state and were restored", len(restored))
+        return ContentCheck(restored, unknown)
+
+    def quarantined(self) -> builtins.list[Quarantined]:
+        """Pulled records kept aside because they break the schema (never applied)."""
+        with self._read() as db:
+            return [quarantined_from_row(r) for r in db.execute(QUARANTINE_SELECT)]
+
+    def quarantine_count(self) -> int:
+        with self._read() as db:
+            return db.execute("SELECT count(*) FROM quarantine").fetchone()[0]
+
+    def quarantined_seqs(self, collection: str) -> dict[str, int]:
+        """record_id -> seq of quarantined records of a collection (the digest counts them as
+        held: the server's state was received, only not applied)."""
+        with self._read() as db:
+            return dict(quarantined_seqs(db, collection))
+
+    # --- outbox internals
+
+    @staticmethod
+    def _entries_by_id(db, change_ids: Sequence[str]) -> builtins.list[OutboxEntry]:
+        out: builtins.list[OutboxEntry] = []
+        for start in range(0, len(change_ids), _CHUNK):
+            chunk = builtins.list(change_ids[start : start + _CHUNK])
+            marks = ",".join("?" * len(chunk))
+            out += [
+                OutboxEntry.from_row(r)
+                for r in db.execute(
+                    f"SELECT {OUTBOX_COLUMNS} FROM outbox WHERE change_id IN ({marks})", chunk
+                )
+            ]
+        return sorted(out, key=lambda e: e.seq)
+
+    @staticmethod
+    def _entries_of(db, record_ids: Sequence[str]) -> dict[str, builtins.list[OutboxEntry]]:
+        """record_id -> its outbox entries (pending and rejected), in the order made."""
+        out: dict[str, builtins.list[OutboxEntry]] = {}
+        ids = builtins.list(dict.fromkeys(record_ids))
+        for start in range(0, len(ids), _PULL_CHUNK):
+            chunk = ids[start : start + _PULL_CHUNK]
+            marks = ",".join("?" * len(chunk))
+            for row in db.execute(
+                f"SELECT {OUTBOX_COLUMNS} FROM outbox WHERE record_id IN ({marks}) ORDER BY seq",
+                chunk,
+            ):
+                entry = OutboxEntry.from_row(row)
+                out.setdefault(entry.record_id, []).append(entry)
+        return out
+
+    def _foreign_node_entries(self, db) -> builtins.list[OutboxEntry]:
+        # The node id starts after "<13 digits>-<5 digits>-", at character 21.
+        return [
+            OutboxEntry.from_row(r)
+            for r in db.execute(
+                f"SELECT {OUTBOX_COLUMNS} FROM outbox WHERE substr(clock, 21) <> ? ORDER BY seq",
+                (self._clock.node,),
+            )
+        ]
+
+    @staticmethod
+    def _rejected_entry(db, change_id: str) -> OutboxEntry:
+        row = db.execute(
+            f"SELECT {OUTBOX_COLUMNS} FROM outbox WHERE change_id = ?", (str(change_id),)
+        ).fetchone()
+        if row is None or row[9] != REJECTED:
+            raise NotFound(collection=OUTBOX, record_id=str(change_id))
+        return OutboxEntry.from_row(row)
+
+    def _restamp(
+        self, tx: _Tx, entries: builtins.list[OutboxEntry], *, fresh: bool, resend: bool = True
+    ) -> int:
+        """See outbox_restamp. A change rejected for its clock is always sent again."""
+        if not entries:
+            return 0
+        db = tx.db
+        node = self._clock.node
+        renamed: dict[str, dict[str, str]] = {}  # record_id -> old clock -> new clock
+        updates = []
+        for entry in entries:
+            new = self._clock.now() if fresh else with_node(entry.clock, node)
+            renamed.setdefault(entry.record_id, {})[entry.clock] = new
+            problem = entry.problem or {}
+            about_clock = str(problem.get("type", "")).endswith("/clock-skew") or (
+                problem.get("field") == "clock"
+            )
+            again = entry.status == REJECTED and (resend or about_clock)
+            updates.append((new, entry.original_clock or entry.clock, int(again), entry.change_id))
+        db.executemany(
+            "UPDATE outbox SET clock = ?, original_clock = ?, "
+            "status = CASE WHEN ?3 THEN 'pending' ELSE status END, "
+            "problem = CASE WHEN ?3 THEN NULL ELSE problem END, "
+            "rejected_at = CASE WHEN ?3 THEN NULL ELSE rejected_at END "
+            "WHERE change_id = ?4",
+            updates,
+        )
+        # Later entries of the same records name the old clocks in their base.
+        bases = []
+        for record_id, entries_of_record in self._entries_of(db, builtins.list(renamed)).items():
+            names = renamed[record_id]
+            for entry in entries_of_record:
+                base = {k: names.get(v, v) if isinstance(v, str) else v for k, v in entry.base.items()}
+                if base != dict(entry.base):
+                    bases.append((dumps(base), entry.change_id))
+        db.executemany("UPDATE outbox SET base = ? WHERE change_id = ?", bases)
+        # The rows hold the clocks of the values they show.
+        by_collection: dict[str, builtins.list[str]] = {}
+        for entry in entries:
+            by_collection.setdefault(entry.collection, []).append(entry.record_id)
+        for collection, record_ids in by_collection.items():
+            coll = COLLECTIONS.get(collection)
+            if coll is None:
+                continue
+            rows = []
+            for record_id, row in self._load_many(db, coll, record_ids).items():
+                names = renamed[record_id]
+                clocks = {k: names.get(v, v) for k, v in row["clocks"].items()}
+                deleted_clock = names.get(row["deleted_clock"], row["deleted_clock"])
+                if clocks != row["clocks"] or deleted_clock != row["deleted_clock"]:
+                    rows.append((dumps(clocks), deleted_clock, record_id))
+            db.executemany(
+                f'UPDATE "{collection}" SET clocks = ?, deleted_clock = ? WHERE record_id = ?', rows
+            )
+        tx.notify_collections.add(OUTBOX)
+        return len(entries)
+
+    # --- the server's last state of records with changes in flight (outbox.py)
+
+    @staticmethod
+    def _has_server_states(db) -> bool:
+        return db.execute("SELECT 1 FROM server_state LIMIT 1").fetchone() is not None
+
+    @staticmethod
+    def _server_state(db, record_id: str) -> tuple | None:
+        return db.execute(
+            "SELECT record_id, collection, seq, owner_org, deleted, deleted_clock, fields "
+            "FROM server_state WHERE record_id = ?",
+            (record_id,),
+        ).fetchone()
+
+    @staticmethod
+    def _drop_server_states(db, record_ids: Sequence[str]) -> None:
+        for start in range(0, len(record_ids), _PULL_CHUNK):
+            chunk = builtins.list(record_ids[start : start + _PULL_CHUNK])
+            db.execute(
+                f"DELETE FROM server_state WHERE record_id IN ({','.join('?' * len(chunk))})", chunk
+            )
+
+    def _keep_server_state(self, db, coll: Collection, record_id: str, row: Mapping[str, Any]) -> None:
+        """Before the first local edit of a record with nothing in the outbox: its row is the
+        server's state (or what this device created and the server accepted); keep it."""
+        if self._server_state(db, record_id) is not None:
+            return
+        if db.execute("SELECT 1 FROM outbox WHERE record_id = ? LIMIT 1", (record_id,)).fetchone():
+            return
+        fields = {
+            name: {"value": row["fields"].get(name), "clock": clock}
+            for name, clock in row["clocks"].items()
+            if name in coll.fields
+        }
+        db.execute(
+            "INSERT INTO server_state (record_id, collection, seq, owner_org, deleted, "
+            "deleted_clock, fields) VALUES (?, ?, ?, ?, ?, ?, ?)",
+            (record_id, coll.name, row["server_seq"], row["owner_org"], int(row["deleted"]),
+             row["deleted_clock"], dumps(fields)),
+        )
+
+    def _put_server_state(
+        self, db, coll: Collection, record_id: str, record: Mapping[str, Any],
+        incoming: Mapping[str, Any],
+    ) -> None:
+        """A pulled state of a record with changes in flight is the server state to keep."""
+        deleted = bool(record.get("deleted"))
+        fields = {} if deleted else {
+            name: {"value": state.get("value"), "clock": state.get("clock")}
+            for name, state in incoming.items()
+            if name in coll.fields and _is_mapping(state)
+        }
+        db.execute(
+            "INSERT OR REPLACE INTO server_state (record_id, collection, seq, owner_org, deleted, "
+            "deleted_clock, fields) VALUES (?, ?, ?, ?, ?, ?, ?)",
+            (record_id, coll.name, record.get("seq"), record.get("owner_org"), int(deleted),
+             self._deleted_clock(record, incoming) if deleted else None, dumps(fields)),
+        )
+
+    @staticmethod
+    def _replay(state: tuple, entries: builtins.list[OutboxEntry]) -> Replayed:
+        return replay(loads(state[6]) or {}, bool(state[4]), state[5], entries)
+
+    @staticmethod
+    def _row_matches(coll: Collection, row: Mapping[str, Any], expected: Replayed) -> bool:
+        if bool(row["deleted"]) != expected.deleted:
+            return False
+        if expected.deleted and not expected.values:
+            return True  # a server tombstone: nothing else to compare
+        values = {n: v for n, v in row["fields"].items() if v is not None}
+        wanted = {n: v for n, v in expected.values.items() if v is not None and n in coll.fields}
+        return values == wanted and dict(row["clocks"]) == expected.clocks
+
+    def _write_row(
+        self, tx: _Tx, coll: Collection, record_id: str, row: Mapping[str, Any],
+        replayed: Replayed, state: tuple | None = None,
+    ) -> None:
+        """Rewrite a record's row as ``replayed`` (with the kept server state's seq and owner)."""
+        names = _table(coll.name).names
+        sets = ", ".join(f'"{column_name(n)}" = ?' for n in names)
+        seq, owner = (state[2], state[3]) if state is not None else (row["server_seq"], row["owner_org"])
+        tx.db.execute(
+            f'UPDATE "{coll.name}" SET deleted = ?, deleted_clock = ?, clocks = ?, server_seq = ?, '
+            f"owner_org = ?, {sets} WHERE record_id = ?",
+            (
+                int(replayed.deleted), replayed.deleted_clock, dumps(replayed.clocks), seq, owner,
+                *(self._to_db(coll, n, replayed.values.get(n)) for n in names),
+                record_id,
+            ),
+        )
+        tx.touch(coll.name, record_id)
+        if coll.name == "channels":
+            tx.also_rebuild("functions", row["fields"].get("function_id"))
+            tx.also_rebuild("functions", replayed.values.get("function_id"))
+
     # ------------------------------------------------------------------ pull side
 
     def apply_pulled(self, records: Sequence[Mapping[str, Any]], cursor: str | None) -> None:
         """Apply one pulled page (SYNC.md RecordState shapes) and save ``cursor``, atomically.
 
-        Per field: a value with a pending local edit stays unless the incoming clock is newer
-        (sync.merge.incoming_wins); other fields take the server's value and clock. A server
-        tombstone always wins. Every incoming clock is received into the HLC.
+        Each record is first checked against sync.records (quarantine.py): one that breaks the
+        schema is kept aside, never applied, and the page goes on. Per field: a value with a
+        local edit in the outbox (pending or rejected) stays unless the incoming clock is newer
+        (sync.merge.incoming_wins); other fields take the server's value and clock, and a field
+        the server's (whole) state lacks is cleared. A server tombstone always wins. Incoming
+        clocks are received into the HLC, up to the allowed skew ahead of this device's time.
+        A record with changes in the outbox keeps the pulled state as its server state.
 
         A page is applied in bulk: one query finds which of its records exist already, the new
         ones are inserted with one executemany per collection, and only existing ones are merged
@@ -1047,15 +1528,17 @@ class Store:
         db = tx.db
         page: builtins.list[tuple[Collection, str, Mapping[str, Any]]] = []
         ids_by_collection: dict[str, builtins.list[str]] = {}
+        set_aside: builtins.list[tuple] = []
         for record in records:
-            name = record.get("collection")
-            coll = COLLECTIONS.get(name) if isinstance(name, str) else None
-            if coll is None:
-                log.warning("pulled record of unknown collection %r skipped", name)
+            problem = check_pulled(record)
+            if problem is not None:
+                set_aside.append(quarantine_row(record, problem, _now_ms_iso()))
                 continue
-            record_id = self._record_id(record.get("record_id"))
+            coll = COLLECTIONS[record["collection"]]
+            record_id = self._record_id(record["record_id"])
             page.append((coll, record_id, record))
             ids_by_collection.setdefault(coll.name, []).append(record_id)
+        self._quarantine(db, set_aside, ids_by_collection)
         # Which records exist already: one query per collection and 900 ids.
         existing = {
             name: self._load_many(db, COLLECTIONS[name], ids)
@@ -1091,28 +1574,48 @@ class Store:
             tx.inserted(name, {row[0]: row[6:] for row in rows if not row[2]})
         if merged:
             pending = self._pending_many(db, {(c.name, rid) for c, rid, _, _ in merged})
+            shadows = self._has_server_states(db)
+            settled: builtins.list[str] = []
             for coll, record_id, record, incoming in merged:
                 row = existing[coll.name].pop(record_id, None)  # a repeat reads the row again
                 if row is None:
                     row = self._load(db, coll, record_id)
+                in_flight = pending.get((coll.name, record_id))
                 self._merge_pulled(
-                    tx, coll, record_id, record, incoming, row,
-                    pending.get((coll.name, record_id), (set(), False)),
+                    tx, coll, record_id, record, incoming, row, in_flight or (set(), False),
                 )
+                if in_flight is not None:
+                    self._put_server_state(db, coll, record_id, record, incoming)
+                elif shadows:
+                    settled.append(record_id)
+            self._drop_server_states(db, settled)
         for name, ids in ids_by_collection.items():
             tx.changed.setdefault(name, set()).update(ids)
 
     def _receive_greatest(self, clocks: builtins.list[str]) -> None:
         """HLC receive of the greatest valid clock: wire order is clock order, and receiving
-        each clock in turn leaves the HLC exactly where receiving the greatest one does."""
+        each clock in turn leaves the HLC exactly where receiving the greatest one does.
+
+        Clocks more than the allowed skew ahead of this device's corrected wall time are not
+        adopted (SYNC.md "Clocks name their sender"): their records are stored as they came,
+        and the local clock is not dragged into the future by one far-ahead peer."""
         if not clocks:
             return
+        bound = ceiling(self._clock.physical_ms() + MAX_SKEW_MS)
         greatest = max(clocks)
-        if not is_valid_hlc(greatest):  # junk sorting above the real clocks: only valid ones count
-            greatest = max((c for c in clocks if is_valid_hlc(c)), default=None)
+        if greatest > bound:
+            ahead = sum(1 for c in clocks if c > bound and is_valid_hlc(c))
+            if ahead:
+                log.warning("%d pulled clocks are more than %d s ahead; not adopted",
+                            ahead, MAX_SKEW_MS // 1000)
+            greatest = max((c for c in clocks if c <= bound), default=None)
             if greatest is None:
                 return
-        self._clock.receive(greatest)
+        if not is_valid_hlc(greatest):  # junk sorting above the real clocks: only valid ones count
+            greatest = max((c for c in clocks if c <= bound and is_valid_hlc(c)), default=None)
+            if greatest is None:
+                return
+        self._clock.receive(greatest, max_ahead_ms=MAX_SKEW_MS)
 
     @staticmethod
     def _deleted_clock(record: Mapping[str, Any], incoming: Mapping[str, Any]) -> str | None:
@@ -1166,7 +1669,11 @@ class Store:
     def _pending_many(
         self, db, keys: set[tuple[str, str]]
     ) -> dict[tuple[str, str], tuple[set[str], bool]]:
-        """(collection, record_id) -> (fields with pending local edits, a pending delete?)."""
+        """(collection, record_id) -> (fields with local edits in the outbox, a delete there?).
+
+        Rejected changes count as well as pending ones: a refused value stays visible over an
+        older incoming one until a person retries or discards it (outbox.replay's rule), and a
+        record is in the answer exactly when it has outbox entries."""
         out: dict[tuple[str, str], tuple[set[str], bool]] = {}
         ids = list({record_id for _, record_id in keys})
         for start in range(0, len(ids), _PULL_CHUNK):
@@ -1174,8 +1681,8 @@ class Store:
             marks = ",".join("?" * len(chunk))
             for collection, record_id, op, payload in db.execute(
                 "SELECT collection, record_id, op, fields FROM outbox "
-                f"WHERE status = ? AND record_id IN ({marks})",
-                (PENDING, *chunk),
+                f"WHERE status IN (?, ?) AND record_id IN ({marks})",
+                (PENDING, REJECTED, *chunk),
             ):
                 key = (collection, record_id)
                 if key not in keys:
@@ -1184,6 +1691,22 @@ class Store:
                 fields.update(loads(payload))
                 out[key] = (fields, pending_delete or op == "delete")
         return out
+
+    def _quarantine(
+        self, db, set_aside: builtins.list[tuple], applied: Mapping[str, builtins.list[str]]
+    ) -> None:
+        """Keep malformed pulled records aside; drop what was kept of records now applied."""
+        if set_aside:
+            db.executemany(QUARANTINE_INSERT, set_aside)
+            log.warning("%d pulled records break the schema: kept aside, not applied", len(set_aside))
+        if db.execute("SELECT 1 FROM quarantine LIMIT 1").fetchone() is None:
+            return
+        ids = [rid for rids in applied.values() for rid in rids]
+        for start in range(0, len(ids), _PULL_CHUNK):
+            chunk = ids[start : start + _PULL_CHUNK]
+            db.execute(
+                f"DELETE FROM quarantine WHERE record_id IN ({','.join('?' * len(chunk))})", chunk
+            )
 
     def _merge_pulled(
         self,
@@ -1226,6 +1749,15 @@ class Store:
                 values[field_name] = state.get("value")
                 if clock is not None:
                     clocks[field_name] = clock
+        if row is not None:
+            # The state is whole (every field ever set is in it): a value here for a field the
+            # server never had, and no change of it in the outbox, is not the server's.
+            for name in names:
+                if name not in incoming and name not in pending and (
+                    name in clocks or row["fields"].get(name) is not None
+                ):
+                    values[name] = None
+                    clocks.pop(name, None)
         if row is None:
             self._insert_pulled(tx.db, coll, record_id, values, clocks, False, None, owner_org, seq)
         else:

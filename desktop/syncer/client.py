@@ -1,6 +1,8 @@
 """The HTTP client of the sync protocol (SYNC.md v1): one requests Session, typed errors, TLS checks.
 
-Every call has explicit (connect, read) timeouts and sends ``User-Agent: Samverka/<version>``.
+Every call has explicit (connect, read) timeouts, sends ``User-Agent: Samverka/<version>`` and
+reads at most ``max_response_bytes`` of an answer (a larger one is :class:`ResponseTooLarge`, never
+held in memory whole).
 Every answer that carries ``server_time`` is reported to ``on_server_time`` so the caller can
 follow the server's clock (HLC receive rule and wall-clock offset). Failures are typed by what
 the caller does next: :class:`Offline` and :class:`RetryLater` mean "try again later",
@@ -30,17 +32,23 @@ from desktop.syncer.errors import (
     Offline,
     ProtocolError,
     RateLimited,
+    ResponseTooLarge,
     ResyncRequired,
     ServerBusy,
     SyncError,
     TlsError,
     Unauthorized,
 )
+from desktop.syncer.messages import problem_text
 
 DEFAULT_TIMEOUT = (5.0, 30.0)  # (connect, read) seconds
 PUSH_MAX_CHANGES = 1000
 PUSH_MAX_BYTES = 4 * 1024 * 1024
 PULL_LIMIT_MAX = 5000
+# The largest answer read: a pull page of 5,000 ordinary records is a few MiB; one record at
+# every limit is well under 1 MiB. A larger page is fetched again in smaller pages (engine).
+MAX_RESPONSE_BYTES = 32 * 1024 * 1024
+_CHUNK_BYTES = 256 * 1024
 
 
 def client_version() -> str:
@@ -138,7 +146,8 @@ def problem_token(problem: Mapping[str, Any] | None) -> str | None:
 
 
 def describe_problem(problem: Mapping[str, Any] | None) -> str:
-    """One line for a person: the server's detail (or title), and the field at fault."""
+    """One line for the log: the server's detail (or title), and the field at fault. People
+    read the client's own words instead (messages.problem_text)."""
     if not problem:
         return ""
     text = str(problem.get("detail") or problem.get("title") or problem_token(problem) or "")
@@ -160,9 +169,11 @@ class SyncClient:
         timeout: tuple[float, float] = DEFAULT_TIMEOUT,
         on_server_time: Callable[[str, int], None] | None = None,
         session: requests.Session | None = None,
+        max_response_bytes: int = MAX_RESPONSE_BYTES,
     ) -> None:
         self.server_url = normalise_server_url(server_url)
         self.token = token
+        self.max_response_bytes = max_response_bytes
         self.ca_file = str(ca_file) if ca_file else None
         self.timeout = timeout
         self.on_server_time = on_server_time
@@ -198,12 +209,13 @@ class SyncClient:
                 json_body={"code": code, "device_name": device_name},
             )
         except (Unauthorized, ResyncRequired, ProtocolError) as error:
-            # 401: an unknown code; 410: used or expired. The server's detail says which.
-            if getattr(error, "http_status", None) not in (401, 410):
+            # 401: an unknown code; 410: used or expired. The server's detail says which (logs).
+            status = getattr(error, "http_status", None)
+            if status not in (401, 410):
                 raise
             raise EnrollmentRefused(
+                "syncer.enroll_used" if status == 410 else "syncer.enroll_refused",
                 detail=error.detail, problem=error.problem,
-                reason=describe_problem(error.problem) or error.detail or "",
             ) from None
         try:
             organisation = body["organisation"]
@@ -256,6 +268,26 @@ class SyncClient:
             answer["has_more"], answer.get("server_time"),
         )
 
+    def devices(self) -> list[dict[str, Any]]:
+        """The device directory (``GET /v1/devices``): id, organisation, name, revoked."""
+        answer = self._call("GET", "/v1/devices")
+        devices = answer.get("devices")
+        if not isinstance(devices, list):
+            raise ProtocolError(detail="device directory lacks devices", server=self.server_url)
+        out = []
+        for item in devices:
+            if not isinstance(item, dict) or not all(
+                isinstance(item.get(k), str) for k in ("device_id", "organisation_id", "name")
+            ):
+                raise ProtocolError(detail="device directory entry malformed", server=self.server_url)
+            out.append({
+                "device_id": item["device_id"][:64],
+                "organisation_id": item["organisation_id"][:64],
+                "name": item["name"][:200],
+                "revoked": bool(item.get("revoked")),
+            })
+        return out
+
     def digest(self) -> dict[str, Any]:
         """``{"collections": {name: {"count", "hash"}}, "cursor"?: the position it was taken at}``."""
         answer = self._call("GET", "/v1/sync/digest")
@@ -289,9 +321,12 @@ class SyncClient:
         try:
             response = self._session.request(
                 method, url, params=params, data=raw_body, headers=headers,
-                timeout=self.timeout, verify=True, allow_redirects=False,
+                timeout=self.timeout, verify=True, allow_redirects=False, stream=True,
             )
-            content = response.content  # read the whole body here, inside the error handling
+            try:
+                content = self._read_capped(response)  # inside the error handling
+            finally:
+                response.close()
         except requests.exceptions.SSLError as error:
             raise self._tls_error(error) from None
         except (
@@ -320,6 +355,21 @@ class SyncClient:
             self.on_server_time(server_time, round_trip_ms)
         return body
 
+    def _read_capped(self, response: requests.Response) -> bytes:
+        """The whole body, or ResponseTooLarge once it passes ``max_response_bytes``."""
+        limit = self.max_response_bytes
+        declared = response.headers.get("Content-Length")
+        if declared and declared.strip().isdigit() and int(declared) > limit:
+            raise ResponseTooLarge(server=self.server_url, detail=f"Content-Length {declared}")
+        parts: list[bytes] = []
+        size = 0
+        for chunk in response.iter_content(_CHUNK_BYTES):
+            size += len(chunk)
+            if size > limit:
+                raise ResponseTooLarge(server=self.server_url, detail=f"over {limit} bytes")
+            parts.append(chunk)
+        return b"".join(parts)
+
     def _decode(self, response: requests.Response, content: bytes) -> Any:
         if not content:
             if 200 <= response.status_code < 300:
@@ -330,6 +380,8 @@ class SyncClient:
             return None
         try:
             return json.loads(content)
+        except RecursionError:  # nested deeper than any answer of the protocol
+            raise ProtocolError(detail="answer nested too deeply", server=self.server_url) from None
         except ValueError:
             if 200 <= response.status_code < 300:
                 # A 2xx whose body does not parse was most likely cut short on the way.
@@ -354,7 +406,11 @@ class SyncClient:
         if status == 410 and (token == "resync-required" or token is None):
             return ResyncRequired(**common)
         if status == 426 or token == "client-too-old":
-            return ClientTooOld(reason=describe_problem(problem), **common)
+            needed = (problem or {}).get("min_client_version")
+            return ClientTooOld(
+                "syncer.client_too_old_version" if isinstance(needed, str) else None,
+                version=str(needed)[:40], **common,
+            )
         if status == 429:
             return RateLimited(retry_after=retry_after, seconds=_seconds(retry_after), **common)
         if status >= 500:
@@ -365,7 +421,7 @@ class SyncClient:
             return ProtocolError(
                 "syncer.redirect", location=response.headers.get("Location", "?"), **common
             )
-        return ProtocolError("syncer.refused", reason=describe_problem(problem) or str(status), **common)
+        return ProtocolError("syncer.refused", reason=problem_text(problem, status), **common)
 
     def _ca_context(self, ca_pem: str) -> ssl.SSLContext:
         try:

@@ -11,7 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from desktop.syncer.messages import syncer_message
+from desktop.syncer.messages import field_label, syncer_message, when_text
 from desktop.syncer import engine as E
 from desktop.syncer.errors import SyncError
 from sync.clock import format_time, is_valid_hlc, wall_ms_of
@@ -24,6 +24,8 @@ KEEP_OTHER = "other"
 
 @dataclass(frozen=True)
 class ConflictView:
+    """What a person reads of one conflict (devices by name and organisation)."""
+
     id: str
     collection: str
     record_id: str
@@ -36,38 +38,30 @@ class ConflictView:
     other_device: str | None
     other_when: str | None
     record_deleted: bool
+    field_label: str = ""  # the field as a person reads it ("kortnamn")
 
 
 def _when(clock: Any) -> str | None:
-    return format_time(wall_ms_of(clock)) if is_valid_hlc(clock) else None
-
-
-def _title(record: dict | None) -> str:
-    if record is None:
-        return "?"
-    fields = record["fields"]
-    for key in ("name", "title", "value", "text", "reason"):
-        if fields.get(key):
-            return str(fields[key])[:80]
-    return record["record_id"]
+    return when_text(format_time(wall_ms_of(clock))) if is_valid_hlc(clock) else None
 
 
 def describe(store: Any, conflict: dict) -> ConflictView:
+    """A conflict as a person reads it: the record's name, the field's label, and each value's
+    device by name and organisation (from the device directory), not by id."""
     fields = conflict["fields"]
     collection = fields.get("collection") or "?"
     record_id = fields.get("record_id") or "?"
     record = store.get(collection, record_id) if collection in COLLECTIONS else None
-    me = store.get_meta(E.META_DEVICE_ID)
 
     def device(explicit: Any, clock: Any) -> str | None:
-        name = explicit or (node_of(clock) if is_valid_hlc(clock) else None)
-        return f"{name} ({syncer_message('syncer.this_device')})" if name and name == me else name
+        device_id = explicit or (node_of(clock) if is_valid_hlc(clock) else None)
+        return E.device_label(store, device_id) if device_id else None
 
     return ConflictView(
         id=conflict["record_id"],
         collection=collection,
         record_id=record_id,
-        record_title=_title(record),
+        record_title=E.record_title(store, collection, record_id) if record else "?",
         field=fields.get("field") or "?",
         kept_value=fields.get("kept_value"),
         kept_device=device(fields.get("kept_device"), fields.get("kept_clock")),
@@ -76,6 +70,7 @@ def describe(store: Any, conflict: dict) -> ConflictView:
         other_device=device(fields.get("other_device"), fields.get("other_clock")),
         other_when=_when(fields.get("other_clock")),
         record_deleted=record is None or bool(record["deleted"]),
+        field_label=field_label(fields.get("field") or "?"),
     )
 
 
@@ -108,19 +103,19 @@ def parse_value(collection: str, field: str, text: str) -> Any:
     """A value typed by a person, as the field's type wants it."""
     spec = COLLECTIONS[collection].fields.get(field)
     if spec is None:
-        raise SyncError("syncer.bad_value", field=field, reason=syncer_message("syncer.reason.unknown_field"))
+        raise SyncError("syncer.bad_value", field=field_label(field), reason=syncer_message("syncer.reason.unknown_field"))
     if spec.type is FieldType.INT:
         try:
             return int(text)
         except ValueError:
-            raise SyncError("syncer.bad_value", field=field, reason=syncer_message("syncer.reason.int")) from None
+            raise SyncError("syncer.bad_value", field=field_label(field), reason=syncer_message("syncer.reason.int")) from None
     if spec.type is FieldType.BOOL:
         lowered = text.strip().lower()
         if lowered in ("true", "ja", "yes", "1"):
             return True
         if lowered in ("false", "nej", "no", "0"):
             return False
-        raise SyncError("syncer.bad_value", field=field, reason=syncer_message("syncer.reason.bool"))
+        raise SyncError("syncer.bad_value", field=field_label(field), reason=syncer_message("syncer.reason.bool"))
     return text
 
 

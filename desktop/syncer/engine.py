@@ -15,7 +15,25 @@ The rules every client keeps (SYNC.md) and where they live:
 - ``410 resync-required``: the cursor is reset and everything downloaded again, the outbox
   untouched; records the server no longer has are swept afterwards (``_sweep_absent``);
 - after a full pull the per-collection digest is compared with the local one, and what differs
-  is repaired by a full re-download with the same sweep.
+  is repaired by a full re-download with the same sweep; records with no change in flight whose
+  content differs from the server's last state under the same seq are restored from it
+  (``Store.check_content``: the digest hashes only ``record_id:seq``).
+
+What a hostile or broken server cannot do: a malformed pulled record is kept aside
+(``Store.apply_pulled`` → quarantine) while the cursor moves on; ``has_more`` with a cursor that
+does not move ends the sync (:class:`PullStuck`); an answer over the client's size cap is fetched
+again in smaller pages, and fails clearly if one record alone is too large; a far-future clock is
+stored but not adopted by the local clock.
+
+Refused changes: a change refused for ``clock-skew`` is re-stamped once the answer has corrected
+the clock offset and sent again; one whose clock names another node (made before enrolment) is
+re-stamped in this device's name before it is sent. Every other refused change stays listed
+(:meth:`SyncEngine.rejected`) until a person retries it (:meth:`retry`) or discards it
+(:meth:`discard`: the record returns exactly to the server's last state).
+
+Status. The last failure is kept with its time in the store (also "offline"), and a sync that
+was interrupted (the process killed) is noticed by the next one to open the vault, so a status
+never reads "up to date" after a failed or partial sync.
 """
 
 from __future__ import annotations
@@ -28,27 +46,30 @@ from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field, replace
 from typing import Any, Callable, Iterable, Mapping
 
+from desktop.store.phones import format_phone
+from desktop.store.store import DISCARD_NEEDS_PULL
 from desktop.syncer.client import (
     PUSH_MAX_BYTES,
     PUSH_MAX_CHANGES,
     SyncClient,
-    describe_problem,
     encode_json,
     problem_token,
 )
 from desktop.syncer.errors import (
     AlreadyRunning,
-    ClientTooOld,
     NotEnrolled,
     Offline,
     ProtocolError,
+    PullStuck,
+    ResponseTooLarge,
     ResyncRequired,
     RetryLater,
     SyncError,
     Unauthorized,
 )
-from sync.clock import Hlc, format_time, parse_time
-from sync.records import COLLECTION_NAMES
+from desktop.syncer.messages import problem_text, syncer_message, when_text
+from sync.clock import MAX_SKEW_MS, ceiling, format_time
+from sync.records import COLLECTION_NAMES, COLLECTIONS, PHONE_CHANNEL_KINDS
 
 log = logging.getLogger(__name__)
 
@@ -66,6 +87,9 @@ META_LAST_ERROR = "sync.last_error"
 META_UNAUTHORIZED = "sync.unauthorized"
 META_FULL_PULL = "sync.full_pull_pending"  # a resync or repair is under way (survives a crash)
 META_LAST_DIGEST = "sync.last_digest_ms"
+META_SYNC_STARTED = "sync.started"  # set while a sync runs: still set at opening = interrupted
+META_DIRECTORY = "sync.directory"  # device_id -> {"organisation_id", "name", "revoked"}
+META_DIRECTORY_AT = "sync.directory_ms"
 META_CURSOR = "sync_cursor"  # the store's key (desktop.store.store.META_CURSOR)
 
 STATE_NOT_ENROLLED = "not_enrolled"
@@ -77,6 +101,7 @@ STATE_UNAUTHORIZED = "unauthorized"
 
 PUSH_ENVELOPE_BYTES = 64  # {"changes":[...]} and slack
 DIGEST_ROUNDS = 3  # how often to catch up when the server moves while we compare
+DIRECTORY_INTERVAL_MS = 24 * 3600 * 1000  # the device directory is fetched again after this
 
 
 @dataclass(frozen=True)
@@ -87,8 +112,10 @@ class SyncStatus:
     outbox_count: int = 0
     rejected_count: int = 0
     conflicts_count: int = 0
+    quarantined_count: int = 0  # pulled records kept aside because they broke the schema
     last_success: str | None = None  # ISO 8601 UTC of the last complete sync
     last_error: str | None = None  # a sentence for a person
+    last_error_at: str | None = None  # ISO 8601 UTC of that failure
     progress: tuple[int, int | None] | None = None  # (records pulled, total if known) while pulling
     server_url: str | None = None
     device_id: str | None = None
@@ -97,11 +124,16 @@ class SyncStatus:
 
 @dataclass(frozen=True)
 class RejectedChange:
+    """A change the server refused, for a person: what, which record, why (in their language)."""
+
     change_id: str
     collection: str
     record_id: str
-    reason: str
+    reason: str  # the problem in words (messages.problem_text); the server's detail is logged
     problem: Mapping[str, Any] | None
+    title: str = ""  # the record's name as this device shows it
+    rejected_at: str | None = None
+    op: str = "upsert"
 
 
 @dataclass
@@ -119,6 +151,9 @@ class SyncReport:
     removed_absent: int = 0  # local copies of records the server no longer holds (deleted, compacted)
     kept_absent: int = 0  # local records newer than anything the server holds: kept, marked unsynced
     digest_ok: bool | None = None  # None: not checked this time
+    restamped: int = 0  # changes given a new clock (clock skew, or made before enrolment)
+    quarantined: int = 0  # pulled records kept aside in this sync
+    restored: int = 0  # records whose content differed from the server's state: restored
 
 
 class SyncEngine:
@@ -150,6 +185,7 @@ class SyncEngine:
         self._client: SyncClient | None = None
         self._fetcher: ThreadPoolExecutor | None = None
         self._client_key: tuple | None = None
+        self._started: str | None = None  # when the running sync first changed something here
         self._status = self._initial_status()
 
     # --- status ---------------------------------------------------------------------------
@@ -177,6 +213,7 @@ class SyncEngine:
             "outbox_count": self.store.outbox_count(),
             "rejected_count": len(self.store.outbox_rejected()),
             "conflicts_count": len(self.open_conflicts()),
+            "quarantined_count": self.store.quarantine_count(),
         }
 
     def open_conflicts(self) -> list[dict]:
@@ -188,18 +225,23 @@ class SyncEngine:
 
     def _initial_status(self) -> SyncStatus:
         meta = self.store.get_meta
+        failure = _failure_of(meta(META_LAST_ERROR))
+        started = meta(META_SYNC_STARTED)
+        if started:  # a sync began and never ended: the process was killed or closed mid-way
+            failure = (STATE_ERROR, syncer_message("syncer.interrupted", when=_local(started)), started)
         if not meta(META_DEVICE_ID):
             state = STATE_NOT_ENROLLED
         elif meta(META_UNAUTHORIZED):
             state = STATE_UNAUTHORIZED
-        elif meta(META_LAST_ERROR):
-            state = STATE_ERROR
+        elif failure is not None:
+            state = failure[0]
         else:
             state = STATE_IDLE
         return SyncStatus(
             state=state,
             last_success=meta(META_LAST_SUCCESS),
-            last_error=meta(META_LAST_ERROR),
+            last_error=failure[1] if failure else None,
+            last_error_at=failure[2] if failure else None,
             server_url=meta(META_SERVER_URL),
             device_id=meta(META_DEVICE_ID),
             organisation=meta(META_ORGANISATION_NAME),
@@ -246,16 +288,7 @@ class SyncEngine:
 
     def _on_server_time(self, server_time: str, round_trip_ms: int) -> None:
         """HLC receive rule and wall-clock offset, on every answer that carries server_time."""
-        clock = self.store.clock
-        try:
-            server_ms = parse_time(server_time) + round_trip_ms // 2
-        except ValueError:
-            return
-        offset = server_ms - (clock.physical_ms() - clock.offset_ms)
-        if abs(offset - clock.offset_ms) > 250:
-            self.store.observe_server_time(server_time, round_trip_ms=round_trip_ms)  # persisted
-        else:
-            clock.receive(str(Hlc(server_ms, 0, clock.node)))
+        self.store.observe_server_time(server_time, round_trip_ms=round_trip_ms)
 
     def probe(self) -> bool:
         """Is the server reachable (GET /v1/health)? For the scheduler while offline."""
@@ -296,11 +329,13 @@ class SyncEngine:
             raise
         self._set_status(state=STATE_SYNCING, progress=None)
         try:
+            self._started = None
             self._push(client, report)
             self._pull(client, report)
             self._check_digest(client, report)
             if self.store.outbox_count():
                 self._push(client, report)  # edits made while we pulled
+            self._refresh_directory(client)
         except Unauthorized as error:
             self.store.set_meta(META_UNAUTHORIZED, True)
             self._fail(STATE_UNAUTHORIZED, error)
@@ -320,49 +355,104 @@ class SyncEngine:
             self.store.set_meta(META_LAST_SUCCESS, finished)
             self.store.set_meta(META_LAST_ERROR, None)
             self.store.set_meta(META_UNAUTHORIZED, None)
+            self.store.set_meta(META_SYNC_STARTED, None)
         self._set_status(
-            state=STATE_IDLE, last_success=finished, last_error=None, progress=None
+            state=STATE_IDLE, last_success=finished, last_error=None, last_error_at=None,
+            progress=None,
         )
         return report
 
     def _fail(self, state: str, error: SyncError) -> None:
+        """Say what failed, and keep it with its time (also "offline": a status read later, in
+        another process, must not say "up to date" after a failed or partial sync)."""
         message = str(error)
-        persist = state in (STATE_UNAUTHORIZED, STATE_ERROR) or isinstance(error, ClientTooOld)
+        at = format_time(self._now_ms())
+        # What kind of failure, not the server's words (they may quote a value someone typed).
+        log.warning("sync failed: %s %s (HTTP %s)", type(error).__name__, error.key, error.http_status)
         try:
-            self.store.set_meta(META_LAST_ERROR, message if persist else None)
+            with self.store.batch(source="sync"):
+                self.store.set_meta(META_LAST_ERROR, {
+                    "state": state, "key": error.key, "at": at,
+                    "args": {k: str(v) for k, v in error.kwargs.items()},
+                })
+                self.store.set_meta(META_SYNC_STARTED, None)
         except Exception:  # the store may be closing under us; the status still says it
             log.exception("could not record the sync error")
-        self._set_status(state=state, last_error=message, progress=None)
+        self._set_status(state=state, last_error=message, last_error_at=at, progress=None)
 
     # --- push -----------------------------------------------------------------------------
 
     def _push(self, client: SyncClient, report: SyncReport) -> None:
+        report.restamped += self._prepare_outbox()
+        skew_handled = False
         while True:
             entries = self.store.outbox_pending(self.push_max_changes)
             if not entries:
                 return
             changes, body = self._batch([e.to_change() for e in entries])
             answer = client.push(changes, body=body)
+            sent = {e.change_id: e for e in entries[: len(changes)]}
             acknowledged: list[str] = []
+            seqs: dict[str, int | None] = {}
+            skewed: list[str] = []
+            repull = False
             for result in answer.results:
+                entry = sent[result.change_id]
                 if result.status == "rejected":
                     problem = dict(result.problem or {"type": "/problems/invalid", "title": "rejected"})
+                    log.info("change rejected: %s (field %s)", problem_token(problem), problem.get("field"))
                     self.store.outbox_reject(result.change_id, problem)
-                    change = next(c for c in changes if c["change_id"] == result.change_id)
-                    report.rejected.append(RejectedChange(
-                        result.change_id, change["collection"], change["record_id"],
-                        describe_problem(problem) or (problem_token(problem) or "rejected"), problem,
-                    ))
+                    if problem_token(problem) == "clock-skew" and not skew_handled:
+                        skewed.append(result.change_id)
+                        continue
+                    report.rejected.append(self._rejected_change(entry, problem))
                     continue
                 acknowledged.append(result.change_id)
+                seqs[result.change_id] = result.seq
                 if result.status == "duplicate":
                     report.duplicates += 1
+                    # Applied before under the clock it had then: the row's clock is not the
+                    # server's. A full download puts the server's clocks back.
+                    repull = repull or entry.original_clock is not None
                 elif result.status == "conflict":
                     report.conflicts += 1
-            if acknowledged:
-                self.store.outbox_acknowledge(acknowledged)
+            with self.store.batch(source="sync"):  # the answer and what follows from it: one commit
+                self._mark_started()
+                if acknowledged:
+                    self.store.outbox_acknowledge(acknowledged, seqs)
+                if repull:
+                    log.info("a re-stamped change had been applied before: downloading everything again")
+                    self.store.set_meta(META_FULL_PULL, True)
             report.pushed += len(acknowledged)
+            if skewed:
+                # The answer's server_time has corrected the clock's offset (and set back a clock
+                # that had run ahead). Every unsent change whose clock the server would still
+                # refuse gets a new one, in the order they were made, and is sent again, once.
+                skew_handled = True
+                report.restamped += self.store.outbox_restamp(
+                    list(dict.fromkeys(skewed + self._ahead_of_server())), fresh=True
+                )
             self._set_status()  # counts changed
+
+    def _prepare_outbox(self) -> int:
+        """Before pushing: changes made under another node id (before enrolment) take this
+        device's; changes refused earlier for clock skew get a fresh clock and go again."""
+        restamped = 0
+        foreign = self.store.outbox_foreign_node()
+        if foreign:
+            restamped += self.store.outbox_restamp(foreign, fresh=False, resend=False)
+        skewed = [
+            e.change_id for e in self.store.outbox_rejected()
+            if problem_token(e.problem) == "clock-skew"
+        ]
+        if skewed:
+            restamped += self.store.outbox_restamp(skewed, fresh=True)
+        return restamped
+
+    def _ahead_of_server(self) -> list[str]:
+        """Pending changes whose clock is beyond what the server accepts now."""
+        bound = ceiling(self.store.clock.physical_ms() + MAX_SKEW_MS)
+        return [e.change_id for e in self.store.outbox_pending(10**9) if e.clock > bound]
 
     def _batch(self, changes: list[dict]) -> tuple[list[dict], bytes]:
         """As many leading changes as fit 1,000 changes and 4 MiB, and their encoded body."""
@@ -379,7 +469,16 @@ class SyncEngine:
 
     # --- pull -----------------------------------------------------------------------------
 
+    def _mark_started(self) -> None:
+        """Note, with this sync's first local change, that a sync is under way (cleared when it
+        ends): still there at the next opening, it says the sync was interrupted. Not a write
+        of its own before the push: the first one joins the push answer's transaction."""
+        if self._started is None:
+            self._started = format_time(self._now_ms())
+            self.store.set_meta(META_SYNC_STARTED, self._started)
+
     def _pull(self, client: SyncClient, report: SyncReport) -> None:
+        self._mark_started()
         full = bool(self.store.get_meta(META_FULL_PULL))
         if full:
             self.store.set_meta(META_CURSOR, None)
@@ -400,12 +499,16 @@ class SyncEngine:
         seen: dict[str, set[str]] | None = {} if sweep else None
         max_seq = 0
         done = 0
-        pending = self._prefetch(client, cursor)
+        quarantined = self.store.quarantine_count()
+        pending = self._prefetch(client, cursor, self.pull_limit)
         while True:
-            page = pending.result()
+            page, limit = pending.result()
+            if page.has_more and (not page.records or page.cursor in (None, cursor)):
+                # More to come, but from where we are: asking again would loop for ever.
+                raise PullStuck(server=client.server_url, detail=f"cursor {cursor!r} did not move")
             # While this page is applied, the next one is fetched (one request in flight at a
             # time; the pages are still applied strictly in order, each with its cursor).
-            pending = self._prefetch(client, page.cursor) if page.has_more else None
+            pending = self._prefetch(client, page.cursor, limit) if page.has_more else None
             try:
                 self.store.apply_pulled(page.records, page.cursor)  # page and cursor: one transaction
             except BaseException:
@@ -418,21 +521,38 @@ class SyncEngine:
             report.pulled += len(page.records)
             if seen is not None:
                 for record in page.records:
-                    seen.setdefault(record["collection"], set()).add(str(record["record_id"]))
-                    max_seq = max(max_seq, int(record.get("seq") or 0))
+                    if isinstance(record, dict):
+                        seen.setdefault(str(record.get("collection")), set()).add(str(record.get("record_id")))
+                        seq = record.get("seq")
+                        if type(seq) is int:
+                            max_seq = max(max_seq, seq)
             if page.has_more or done:
                 self._set_status(progress=(done, total))
             cursor = page.cursor
             if not page.has_more:
                 break
+        report.quarantined += max(0, self.store.quarantine_count() - quarantined)
         if seen is not None:
             self._sweep_absent(seen, max_seq, report)
             self.store.set_meta(META_FULL_PULL, None)
 
-    def _prefetch(self, client: SyncClient, cursor: str | None) -> Future:
+    def _prefetch(self, client: SyncClient, cursor: str | None, limit: int) -> Future:
         if self._fetcher is None:
             self._fetcher = ThreadPoolExecutor(max_workers=1, thread_name_prefix="samverka-pull")
-        return self._fetcher.submit(client.pull, cursor, self.pull_limit)
+        return self._fetcher.submit(self._fetch_page, client, cursor, limit)
+
+    @staticmethod
+    def _fetch_page(client: SyncClient, cursor: str | None, limit: int) -> tuple[Any, int]:
+        """One page; an answer over the client's size cap is asked for again in pages half as
+        long (and the rest of this sync keeps the smaller size), down to a single record."""
+        while True:
+            try:
+                return client.pull(cursor, limit), limit
+            except ResponseTooLarge:
+                if limit <= 1:
+                    raise
+                limit = max(1, limit // 2)
+                log.warning("a pulled page was too large; asking for %d records at a time", limit)
 
     def _expected_total(self, client: SyncClient) -> int | None:
         """For a download from scratch: how many records to expect (for the progress bar)."""
@@ -506,7 +626,11 @@ class SyncEngine:
             # A server without a usable digest: the data synced fine; say so in the log only.
             log.warning("digest check skipped: %r", error)
             return
-        if differing:
+        content = self.store.check_content()
+        report.restored += len(content.restored)
+        if differing or content.unknown:
+            # content.unknown: refused changes kept from an older version, without the server's
+            # state of their records; a full download brings it (once: it is kept afterwards).
             log.warning("digest differs for %s: downloading everything again", differing)
             report.repaired = differing
             self.store.set_meta(META_FULL_PULL, True)
@@ -539,16 +663,135 @@ class SyncEngine:
             ]
         return []  # the server keeps moving; compare another time
 
+    # --- the device directory ---------------------------------------------------------------
+
+    def _refresh_directory(self, client: SyncClient) -> None:
+        """Fetch the device directory when it is a day old, or when an open conflict names a
+        device it has not looked for yet. Never fails a sync."""
+        now = self._now_ms()
+        last = self.store.get_meta(META_DIRECTORY_AT)
+        known = self.store.get_meta(META_DIRECTORY) or {}
+        named = {
+            c["fields"].get(k) for c in self.open_conflicts() for k in ("kept_device", "other_device")
+        } - {None, ""}
+        fresh = isinstance(last, int) and now - last < DIRECTORY_INTERVAL_MS
+        if fresh and named <= set(known):
+            return
+        try:
+            devices = client.devices()
+        except SyncError as error:  # an older server without the directory, or a hiccup
+            log.info("device directory not fetched: %s (HTTP %s)", error.key, error.http_status)
+            self.store.set_meta(META_DIRECTORY_AT, now)
+            return
+        directory: dict[str, Any] = dict.fromkeys(named)  # looked for, not there: not again today
+        directory.update({
+            d["device_id"]: {k: d[k] for k in ("organisation_id", "name", "revoked")} for d in devices
+        })
+        with self.store.batch(source="sync"):
+            self.store.set_meta(META_DIRECTORY, directory)
+            self.store.set_meta(META_DIRECTORY_AT, now)
+
+    def device_label(self, device_id: str | None) -> str:
+        """A device as a person knows it: "Laptop TiB, SOS Alarm" (from the directory)."""
+        return device_label(self.store, device_id)
+
     # --- rejected changes -------------------------------------------------------------------
 
     def rejected(self) -> list[RejectedChange]:
-        return [
-            RejectedChange(
-                e.change_id, e.collection, e.record_id,
-                describe_problem(e.problem) or "rejected", e.problem,
-            )
-            for e in self.store.outbox_rejected()
-        ]
+        """Every change the server refused, oldest first, with the reason in words."""
+        return [self._rejected_change(e, e.problem) for e in self.store.outbox_rejected()]
+
+    def _rejected_change(self, entry: Any, problem: Mapping[str, Any] | None) -> RejectedChange:
+        return RejectedChange(
+            entry.change_id, entry.collection, entry.record_id, problem_text(problem), problem,
+            title=record_title(self.store, entry.collection, entry.record_id),
+            rejected_at=getattr(entry, "rejected_at", None), op=entry.op,
+        )
+
+    def _rejected_entry(self, reference: str) -> Any:
+        entry = self.store.outbox_entry(reference)
+        if entry is None or entry.status != "rejected":
+            raise SyncError("syncer.rejected_not_found", id=str(reference).strip()[:40])
+        return entry
+
+    def retry(self, reference: str) -> RejectedChange:
+        """Send a refused change again at the next sync (its id or the beginning of it)."""
+        with self._sync_lock:
+            entry = self._rejected_entry(reference)
+            self.store.outbox_retry(entry.change_id)
+        self._set_status()
+        return self._rejected_change(entry, entry.problem)
+
+    def discard(self, reference: str) -> tuple[RejectedChange, str]:
+        """Drop a refused change; its record returns to the server's last state.
+
+        Returns the change and how (``Store.outbox_discard``'s outcome). When the device kept no
+        server state for the record (a change from an older version), the next sync downloads
+        everything again, which restores it exactly.
+        """
+        with self._sync_lock:
+            entry = self._rejected_entry(reference)
+            change = self._rejected_change(entry, entry.problem)
+            with self.store.batch(source="sync"):  # a crash between the two would lose the repair
+                outcome = self.store.outbox_discard(entry.change_id)
+                if outcome == DISCARD_NEEDS_PULL:
+                    self.store.set_meta(META_FULL_PULL, True)
+        self._set_status()
+        return change, outcome
+
+
+def record_title(store: Any, collection: str, record_id: str) -> str:
+    """A record's name as a person knows it (its name, title, value, text or reason)."""
+    record = store.get(collection, record_id) if collection in COLLECTIONS else None
+    if record is None:
+        return "?"
+    fields = record["fields"]
+    if collection == "channels" and fields.get("kind") in PHONE_CHANNEL_KINDS and fields.get("value"):
+        return format_phone(fields["value"])
+    for key in ("name", "title", "value", "text", "reason"):
+        if fields.get(key):
+            return str(fields[key])[:80]
+    return record["record_id"]
+
+
+def device_label(store: Any, device_id: str | None) -> str:
+    """"Laptop TiB, SOS Alarm" for a device in the directory; this device and the server are
+    named as such; an unknown id is shown short."""
+    if not device_id:
+        return "?"
+    if device_id == store.get_meta(META_DEVICE_ID):
+        return syncer_message("syncer.this_device")
+    entry = (store.get_meta(META_DIRECTORY) or {}).get(device_id)
+    if not isinstance(entry, dict):
+        return syncer_message("syncer.unknown_device", id=str(device_id)[:8])
+    organisation = None
+    org_id = entry.get("organisation_id")
+    if org_id:
+        try:
+            record = store.get("organisations", org_id)
+        except Exception:  # a malformed id from the server: show the name alone
+            record = None
+        organisation = record["fields"].get("name") if record else None
+    name = str(entry.get("name") or "?")
+    return f"{name}, {organisation}" if organisation else name
+
+
+def _failure_of(stored: Any) -> tuple[str, str, str | None] | None:
+    """(state, sentence, when) of a kept failure; older versions kept only the sentence."""
+    if not stored:
+        return None
+    if isinstance(stored, str):
+        return (STATE_ERROR, stored, None)
+    if not isinstance(stored, dict):
+        return None
+    args = stored.get("args") if isinstance(stored.get("args"), dict) else {}
+    state = stored.get("state") if stored.get("state") in (
+        STATE_OFFLINE, STATE_ERROR, STATE_UNAUTHORIZED) else STATE_ERROR
+    return (state, syncer_message(str(stored.get("key") or "syncer.error"), **args), stored.get("at"))
+
+
+def _local(iso: str) -> str:
+    return when_text(iso)
 
 
 EMPTY_HASH = hashlib.sha256(b"").hexdigest()
@@ -578,5 +821,14 @@ def collection_digest(rows: Iterable[tuple[str, int]]) -> dict[str, Any]:
 
 
 def local_digest(store: Any) -> dict[str, dict[str, Any]]:
-    """The digest of what this device holds from the server (rows with a server position)."""
-    return {name: collection_digest(store.server_seqs(name)) for name in COLLECTION_NAMES}
+    """The digest of what this device holds from the server (rows with a server position).
+
+    A record kept aside (quarantined) counts at the seq it was received with: the device has
+    seen that state, it only did not apply it, and downloading it again would change nothing.
+    """
+    digests = {}
+    for name in COLLECTION_NAMES:
+        seqs = dict(store.server_seqs(name))
+        seqs.update(store.quarantined_seqs(name))
+        digests[name] = collection_digest(seqs.items())
+    return digests

@@ -2,7 +2,12 @@
 
 Everything the enrollment gives (device id, token, organisation, role, server URL, the CA to
 trust) goes into the encrypted store's meta table, never into a plain file. Afterwards the
-store's clock uses the device id as its node id, as SYNC.md's HLC wants.
+store's clock uses the device id as its node id, as SYNC.md's HLC wants, and unsent changes made
+before are re-stamped in that id (the server refuses a clock that names another device).
+
+A revoked device enrolls again with a new code from the same server: it becomes a new device
+there, keeps its local data and unsent changes (re-stamped to the new id), and downloads
+everything again at the next sync (its organisation, and so what it may see, may have changed).
 """
 
 from __future__ import annotations
@@ -14,7 +19,7 @@ from typing import Any, Callable
 
 from desktop.syncer import engine as E
 from desktop.syncer.client import Enrollment, SyncClient, normalise_server_url, read_ca_file
-from desktop.syncer.errors import SyncError
+from desktop.syncer.errors import SyncError, Unauthorized
 
 
 @dataclass(frozen=True)
@@ -24,6 +29,7 @@ class Enrolled:
     organisation_id: str
     organisation_name: str
     role: str
+    again: bool = False  # a revoked device enrolled anew
 
 
 def default_device_name() -> str:
@@ -43,12 +49,12 @@ def enroll(
     """Enroll with ``code``; raises SyncError subclasses (EnrollmentRefused, TlsError, Offline …)."""
     if str(store.get_meta("demo")) in ("1", "True", "true"):
         raise SyncError("syncer.demo_vault")
+    url = normalise_server_url(server_url)
     existing = store.get_meta(E.META_DEVICE_ID)
     if existing:
-        raise SyncError(
-            "syncer.already_enrolled", device=existing, server=store.get_meta(E.META_SERVER_URL)
-        )
-    url = normalise_server_url(server_url)
+        enrolled_with = store.get_meta(E.META_SERVER_URL)
+        if enrolled_with != url or not _revoked(store, client_factory, timeout):
+            raise SyncError("syncer.already_enrolled", device=existing, server=enrolled_with)
     ca_pem = read_ca_file(url, ca_file) if ca_file else None
     client = client_factory(url, ca_pem=ca_pem, ca_file=str(ca_file) if ca_file else None, timeout=timeout)
     try:
@@ -66,10 +72,33 @@ def enroll(
         store.set_meta(E.META_CA_NAME, str(ca_file) if ca_file else None)
         store.set_meta(E.META_UNAUTHORIZED, None)
         store.set_meta(E.META_LAST_ERROR, None)
+        store.set_meta(E.META_DIRECTORY_AT, None)
+        if existing:
+            store.set_meta(E.META_FULL_PULL, True)  # survives a crash before the next sync
         store.set_node_id(enrollment.device_id)
     if enrollment.server_time:
         store.observe_server_time(enrollment.server_time)
     return Enrolled(
         url, enrollment.device_id, enrollment.organisation_id, enrollment.organisation_name,
-        enrollment.role,
+        enrollment.role, again=bool(existing),
     )
+
+
+def _revoked(store: Any, client_factory: Callable[..., SyncClient], timeout) -> bool:
+    """Does the server no longer accept this vault's device? (It said so at the last sync, or
+    it says so now.) Other failures (offline, TLS) are raised: they are what to fix first."""
+    if store.get_meta(E.META_UNAUTHORIZED):
+        return True
+    client = client_factory(
+        store.get_meta(E.META_SERVER_URL), token=store.get_meta(E.META_TOKEN),
+        ca_pem=store.get_meta(E.META_CA_PEM), ca_file=store.get_meta(E.META_CA_NAME),
+        timeout=timeout,
+    )
+    try:
+        client.me()
+    except Unauthorized:
+        store.set_meta(E.META_UNAUTHORIZED, True)
+        return True
+    finally:
+        client.close()
+    return False

@@ -49,9 +49,6 @@ class Unauthorized(SyncError):
     default_key = "syncer.unauthorized"
 
 
-Revoked = Unauthorized  # the server does not tell revoked from unknown; both read the same
-
-
 class EnrollmentRefused(SyncError):
     """The enrollment code was wrong, used or expired (401/410 on enroll)."""
 
@@ -102,6 +99,18 @@ class ProtocolError(SyncError):
     """The server answered something this client cannot use (a 4xx problem or a bad shape)."""
 
     default_key = "syncer.protocol"
+
+
+class ResponseTooLarge(ProtocolError):
+    """The server's answer was larger than the client reads (it was not kept in memory)."""
+
+    default_key = "syncer.response_too_large"
+
+
+class PullStuck(ProtocolError):
+    """The server said there was more to pull but its cursor did not move."""
+
+    default_key = "syncer.pull_stuck"
 
 
 class NotEnrolled(SyncError):

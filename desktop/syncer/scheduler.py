@@ -6,9 +6,12 @@ No Qt here: one plain background thread waits on a ``threading.Event``. The wind
 
 Timing policy (SYNC.md, rules every client keeps):
 - success: the next sync after ``interval`` seconds;
-- offline, 5xx, 429 and other failures: exponential backoff with full jitter, never shorter than
-  the server's ``Retry-After``; while offline the scheduler probes ``/v1/health`` (cheap) instead
-  of syncing;
+- offline, 5xx, 429 and other failures: exponential backoff with *equal* jitter (a random wait
+  between half the backoff and the whole of it), never shorter than the server's
+  ``Retry-After``. Equal rather than full jitter on purpose: full jitter (0 to the backoff) lets
+  some of a region's devices retry a failing server at once, again and again; the reconnect
+  spread below is where a wait starting at 0 belongs. While offline the scheduler probes
+  ``/v1/health`` (cheap) instead of syncing;
 - after connectivity returns (the window says so, or a probe succeeds after a failure) a random
   wait of 0–30 s first, because a whole region reconnects at once after an outage;
 - a request by a person runs at once, cutting any wait short;
@@ -45,7 +48,7 @@ class _Engine(Protocol):
 
 @dataclass(frozen=True)
 class Backoff:
-    """Exponential backoff with full jitter, floored by the server's Retry-After."""
+    """Exponential backoff with equal jitter (half to all of it), floored by Retry-After."""
 
     base: float = 2.0
     cap: float = 300.0

@@ -11,7 +11,7 @@ from sync.server.config import Settings
 from sync.server.db import make_engine, make_sessionmaker, schema_is_current
 from sync.server.deps import ServerState
 from sync.server.middleware import BodyLimitMiddleware, ClientVersionMiddleware
-from sync.server.routes import admin, devices, feed, health
+from sync.server.routes import admin, devices, directory, feed, health
 
 
 class SchemaNotReady(RuntimeError):
@@ -39,7 +39,7 @@ def create_app(settings: Settings) -> FastAPI:
         lifespan=lifespan,
     )
     problems.install(app)
-    for module in (health, devices, feed, admin):
+    for module in (health, devices, directory, feed, admin):
         app.include_router(module.router)
     app.add_middleware(ClientVersionMiddleware, min_version=settings.min_client_version)
     app.add_middleware(BodyLimitMiddleware, limit=settings.max_body_bytes)

@@ -262,3 +262,37 @@ def snapshot(store: Store, collections=("functions", "channels", "conflicts", "l
     return out
 
 
+
+def put_raw_record(sessions, collection: str, record_id: str, fields: dict, owner_org: str, *,
+                   deleted: bool = False, visibility: str = "regional") -> int:
+    """Write one record state straight into a server's table at the next position, as a server
+    (or a peer it trusted) gone wrong would hand it out; ``fields`` is {name: {value, clock}}
+    and is stored as given. Returns the record's seq."""
+    from sqlalchemy import select, update
+
+    from sync.server.db import write_session
+    from sync.server.models import Position, Record
+
+    with write_session(sessions) as session:
+        seq = session.execute(select(Position.last).where(Position.id == 1)).scalar_one() + 1
+        row = session.get(Record, (collection, record_id))
+        if row is None:
+            session.add(Record(
+                collection=collection, record_id=record_id, owner_org=owner_org,
+                visibility=visibility, deleted=deleted, deleted_clock=None, deleted_at=None,
+                fields=fields, seq=seq,
+            ))
+        else:
+            row.fields, row.seq, row.deleted = fields, seq, deleted
+        session.execute(update(Position).where(Position.id == 1).values(last=seq))
+    return seq
+
+
+def server_record(sessions, collection: str, record_id: str) -> dict:
+    """{field: (value, clock)} of one record as the server holds it."""
+    from sync.server.db import write_session
+    from sync.server.models import Record
+
+    with write_session(sessions) as session:
+        row = session.get(Record, (collection, record_id))
+        return {name: (state["value"], state["clock"]) for name, state in row.fields.items()}

@@ -30,6 +30,15 @@ def run(data_dir, *argv):
     return cli.main(["--data-dir", str(data_dir), *argv])
 
 
+def edit_in_vault(data_dir, collection, record_id, fields):
+    """An edit made in the vault between two commands (as the window would make it)."""
+    opened = sessions.unlock_session(data_dir, PASSPHRASE)
+    try:
+        opened.store.update(collection, record_id, fields)
+    finally:
+        opened.close()
+
+
 def test_enroll_sync_status_conflicts_resolve(tmp_path, vault_dir, server, device_factory,
                                              make_function, capsys, monkeypatch):
     assert run(vault_dir, "status") == 0
@@ -50,11 +59,7 @@ def test_enroll_sync_status_conflicts_resolve(tmp_path, vault_dir, server, devic
     assert run(vault_dir, "sync") == 0
     assert "received" in capsys.readouterr().out
 
-    opened = sessions.unlock_session(vault_dir, PASSPHRASE)
-    try:
-        opened.store.update("channels", cid, {"label": "mine"})
-    finally:
-        opened.close()
+    edit_in_vault(vault_dir, "channels", cid, {"label": "mine"})
     other.store.update("channels", cid, {"label": "theirs"})
     other.sync()
     assert run(vault_dir, "sync") == 0
@@ -107,4 +112,71 @@ def test_enroll_refuses_the_demo_vault(vault_dir, server, capsys):
 
 def test_wrong_code_is_named(vault_dir, server, capsys):
     assert run(vault_dir, "enroll", "--server", server.url, "--code", "AAAA-BBBB-CCCC-DDDD") == 1
-    assert "not accepted" in capsys.readouterr().err
+    assert "does not know this enrollment code" in capsys.readouterr().err
+
+
+def test_refused_changes_conflicts_and_failures_read_in_swedish(vault_dir, server, device_factory,
+                                                                 make_function, capsys, monkeypatch):
+    from tests.test_i18n import _english_words
+
+    monkeypatch.setenv("SAMVERKA_LANG", "sv")
+    said: list[str] = []
+
+    def out(*argv, code=0):
+        try:
+            returned = run(vault_dir, *argv)
+        except SystemExit as exit_:  # argparse's answer to wrong usage
+            returned = exit_.code
+        assert returned == code, argv
+        captured = capsys.readouterr()
+        said.append(captured.out + captured.err)
+        return captured.out + captured.err
+
+    out("enroll", "--server", server.url, "--code", server.code("sbff"), "--name", "Laptop RCB")
+    assert "medlem" in said[-1]  # the role in words
+    sos = device_factory(server, "sos", name="Laptop TiB")
+    fid, cid = make_function(sos.store, server.org_ids["sos"], "TiB SOS Alarm")
+    sos.sync()
+    out("sync")
+    edit_in_vault(vault_dir, "channels", cid, {"note": "inte vårt"})  # SOS Alarm's channel
+    text = out("sync")
+    assert "avvisad: Kontaktväg ”070-174 06 10” – din organisation får inte göra den här ändringen" in text
+    text = out("status")
+    assert "Avvisade:          1" in text and "samverka rejected discard" in text
+    listing = out("rejected")
+    change_id = listing.split()[0]
+    assert "din organisation får inte" in listing and len(change_id) == 8
+    out("rejected", "retry", code=2)  # what to do, but not which
+    out("rejected", "discard", "ffffffff", code=1)
+    assert "Ingen avvisad ändring" in said[-1]
+    text = out("rejected", "discard", change_id)
+    assert "har serverns värden igen" in text
+    assert "Inga avvisade ändringar" in out("rejected")
+    opened = sessions.unlock_session(vault_dir, PASSPHRASE)
+    try:
+        assert opened.store.get("channels", cid)["fields"]["note"] is None
+    finally:
+        opened.close()
+
+    # A conflict names the other device and its organisation, and the field by its label.
+    other = device_factory(server, "sbff", name="Surfplatta RCB")
+    rcb, channel = make_function(other.store, server.org_ids["sbff"], "RCB")
+    other.sync()
+    out("sync")
+    edit_in_vault(vault_dir, "channels", channel, {"label": "vår"})
+    other.store.update("channels", channel, {"label": "deras"})
+    other.sync()
+    out("sync")
+    listing = out("conflicts")
+    assert "fält etikett" in listing and "Surfplatta RCB, Storstockholms brandförsvar" in listing
+    assert "den här enheten" in listing
+    assert other.store.get_meta("sync.device_id") not in listing
+
+    # A failed sync is what the status says, with when, also after the program ended.
+    server.thread.stop()
+    out("sync", code=1)
+    text = out("status")
+    [state] = [line for line in text.splitlines() if line.startswith("Läge:")]
+    assert "går inte att nå" in text and "Misslyckades:" in text and "i fas" not in state
+    for text in said:
+        assert not _english_words(text), text

@@ -231,6 +231,8 @@ def test_killed_mid_pull_loses_and_repeats_nothing(server, device_factory):
 
     store = Store.open(path, key)
     try:
+        interrupted = SyncEngine(store).status()  # a status read now says the sync broke off
+        assert interrupted.state == "error" and interrupted.last_error_at is not None
         cursor = store.get_meta(E.META_CURSOR)
         position = storage.decode_cursor(cursor)
         with server.session() as session:

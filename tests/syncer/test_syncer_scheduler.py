@@ -92,6 +92,18 @@ def test_backoff_grows_with_jitter_and_is_capped():
     assert len({round(d, 3) for d in delays}) == len(delays)  # jittered, not lock-step
 
 
+def test_backoff_is_equal_jitter_never_less_than_half_the_step():
+    """The docstring's promise: a failed sync waits between half and all of the backoff step,
+    so no device of a region retries a failing server at once."""
+    backoff = Backoff(base=2.0, cap=60.0)
+    rng = random.Random(3)
+    for failures in range(1, 12):
+        step = min(60.0, 2.0 * 2 ** (failures - 1))
+        delays = [backoff.delay(failures, rng) for _ in range(200)]
+        assert all(step / 2 <= d <= step for d in delays)
+        assert min(delays) < step * 0.6 and max(delays) > step * 0.9  # spread over the range
+
+
 def test_offline_probes_then_waits_0_to_30_s_before_syncing():
     reachable = iter([False, False, True])
     engine = FakeEngine([Offline(), None], reachable=lambda: next(reachable, True))

@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+import time
+
 import pytest
 from syncer_helpers import preload_records
 
+from desktop.syncer.engine import SyncEngine
 from desktop.syncer.errors import Offline
+from sync.clock import parse_time
 
 
 def test_subscribers_see_syncing_progress_and_idle(server, device_factory):
@@ -32,6 +36,10 @@ def test_offline_keeps_the_outbox_and_says_so(server, device_factory, make_funct
     assert status.state == "offline" and status.outbox_count == 2
     assert server.url in status.last_error
     assert device.engine.probe() is False
+    # What `samverka status` reads later, in another process: what failed, and when.
+    later = SyncEngine(device.store).status()
+    assert later.state == "offline" and server.url in later.last_error and later.outbox_count == 2
+    assert abs(time.time() * 1000 - parse_time(later.last_error_at)) < 60_000
 
 
 def test_a_rejected_change_is_kept_and_listed_with_the_servers_reason(server, device_factory, make_function):
