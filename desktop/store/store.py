@@ -333,7 +333,8 @@ class Store:
         if self._clock_wall is not None:
             kwargs["wall"] = self._clock_wall
         clock = HybridClock(node, **kwargs)
-        stored = self._meta(db, META_HLC_LAST)
+        # Read untyped: a value of the wrong type is exactly what must be repaired here.
+        stored = self._meta(db, META_HLC_LAST.name)
         last = self._usable_clock(db, clock, stored)
         if last is None and stored is not None:
             # Never the data: only the clock is set again (to the wall time, or just above this
