@@ -13,7 +13,8 @@ a line cut by SIGKILL (no newline) is simply not there. The order of events says
 - ``made`` after the edit committed, with the outbox change ids it made;
 - ``ack`` for every answer of the server that acknowledges a change (applied, duplicate,
   conflict), written when the answer arrives, before the client commits it;
-- ``syncing`` and ``sync`` before and after each sync, ``rejected`` for a refusal (never
+- ``syncing`` and ``sync`` before and after each sync, ``rekey`` and ``rekeyed`` around a
+  change of the database key (a new recovery key), ``rejected`` for a refusal (never
   expected here), ``done`` at a clean end, ``error`` with a traceback for anything unexpected.
 """
 
@@ -121,6 +122,7 @@ class LifePlan:
     activation_id: str  # the journal it appends to
     author_function_id: str  # its organisation's anchor function (never edited or deleted)
     sync_chance: float = 0.25
+    rekey_at: int | None = None  # before this edit: a new recovery key, which re-keys the database
     digest_interval: float = 0.0
     weights: dict[str, float] = field(default_factory=lambda: {
         "create": 0.25, "update": 0.4, "delete": 0.1, "journal": 0.25})
@@ -148,6 +150,10 @@ def _live(plan: LifePlan, events: Events) -> None:
     try:
         kinds, weights = zip(*plan.weights.items())
         for number in range(plan.edits):
+            if number == plan.rekey_at:
+                events("rekey")
+                session.new_recovery_key(plan.passphrase)  # the key shown once is not kept
+                events("rekeyed")
             kind = rng.choices(kinds, weights)[0]
             _edit(store, plan, events, rng, kind, f"{plan.device}.{plan.life}.{number}")
             if rng.random() < plan.sync_chance:

@@ -29,6 +29,7 @@ from reliability_client import DevicePlan, serve_commands
 from reliability_region import (
     ClientProcesses,
     DeviceVault,
+    Figures,
     Region,
     device_view,
     differences,
@@ -56,9 +57,7 @@ class ConvergenceSettings:
 
 
 @dataclass
-class ConvergenceFigures:
-    seed: int
-    backend: str
+class ConvergenceFigures(Figures):
     operations: Counter = field(default_factory=Counter)
     syncs: int = 0
     failed_syncs: int = 0
@@ -70,13 +69,9 @@ class ConvergenceFigures:
     records_on_server: int = 0
     journal_entries: int = 0
     quiet_rounds: int = 0
-    device_differences: int = 0
-    wall_s: float = 0.0
-    problems: list[str] = field(default_factory=list)
 
-    def rows(self) -> list[list[Any]]:
+    def measured(self) -> list[list[Any]]:
         return [
-            ["seed", self.seed], ["server database", self.backend],
             ["operations", sum(self.operations.values())],
             *([f"… {kind}", count] for kind, count in sorted(self.operations.items())),
             ["syncs through the proxy", self.syncs], ["… failed (dropped, stalled, cut)", self.failed_syncs],
@@ -88,8 +83,6 @@ class ConvergenceFigures:
             ["records on the server", self.records_on_server],
             ["journal entries", self.journal_entries],
             ["quiet rounds until nothing moved", self.quiet_rounds],
-            ["records differing device/server", self.device_differences],
-            ["wall time", f"{self.wall_s:.0f} s"],
         ]
 
 

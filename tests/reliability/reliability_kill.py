@@ -3,8 +3,8 @@
 Each device runs one life after another (``reliability_client.life``, or now and then the real
 ``samverka sync`` command line); the parent kills the life with SIGKILL at a random moment after
 it starts — while it opens the vault, edits, pushes or applies a pulled page — or lets it end
-by itself. Another thread kills the server with SIGKILL every ``server_kill_every`` client kills
-and starts it again on the same port. The three devices live side by side, so pushes and pulls
+by itself. Another thread kills the server with SIGKILL every few seconds and starts it again on
+the same port. The three devices live side by side, so pushes and pulls
 overlap.
 
 Afterwards every device opens its vault (it must: "the vault always reopened") and syncs until
@@ -22,8 +22,10 @@ nothing moves, and then the ledger of the events files is held against the serve
 
 from __future__ import annotations
 
+import multiprocessing.connection
 import random
 import subprocess
+import sys
 import threading
 import time
 from collections import Counter, defaultdict
@@ -34,6 +36,7 @@ from typing import Any, Callable
 from reliability_client import LifePlan, life, read_events
 from reliability_region import (
     DeviceVault,
+    Figures,
     Region,
     cli_command,
     cli_env,
@@ -53,9 +56,12 @@ class KillSettings:
     kills: int = 100  # client processes killed with SIGKILL
     seed: int = 1
     backend: str = "sqlite"
-    server_kill_every: int = 10  # one server kill per this many client kills
+    server_uptime: tuple[float, float] = (0.5, 3.0)  # seconds from a server's start to its kill
+    rekey_chance: float = 0.15  # lives that make a new recovery key (the database is re-keyed)
+    compact_chance: float = 0.5  # after a restart: drop every tombstone (devices then resync)
     cli_share: float = 0.15  # lives that are `samverka sync` instead of the Store API
-    max_delay: float = 1.2  # seconds after its start a life is killed, at most
+    max_delay: float = 1.2  # seconds after its vault opened a life is killed, at most
+    open_kill_share: float = 0.15  # lives killed at a random moment from their start instead
     edits_per_life: tuple[int, int] = (5, 120)
 
 
@@ -71,14 +77,14 @@ class Life:
 
 
 @dataclass
-class KillFigures:
-    seed: int
-    backend: str
+class KillFigures(Figures):
     lives: int = 0
     client_kills: int = 0
     cli_kills: int = 0
     kill_moments: Counter = field(default_factory=Counter)  # what a killed life was doing
     server_kills: int = 0
+    compactions: int = 0
+    rekeys: int = 0
     clean_exits: int = 0
     edits_made: int = 0  # edits whose commit the client saw
     edits_cut: int = 0  # edits the kill interrupted (may or may not be there)
@@ -87,18 +93,16 @@ class KillFigures:
     losses: int = 0
     duplicates: int = 0
     reopen_failures: int = 0
-    device_differences: int = 0
-    wall_s: float = 0.0
-    problems: list[str] = field(default_factory=list)
 
-    def rows(self) -> list[list[Any]]:
+    def measured(self) -> list[list[Any]]:
         return [
-            ["seed", self.seed], ["server database", self.backend],
             ["client lives", self.lives],
             ["kills of clients (SIGKILL)", self.client_kills],
             ["… of which `samverka sync`", self.cli_kills],
             *([f"… while {moment}", count] for moment, count in sorted(self.kill_moments.items())),
             ["kills of the server (SIGKILL)", self.server_kills],
+            ["compactions (tombstones dropped: devices resync)", self.compactions],
+            ["database re-keyed (new recovery key)", self.rekeys],
             ["lives that ended by themselves", self.clean_exits],
             ["edits made (commit seen)", self.edits_made],
             ["edits cut by a kill", self.edits_cut],
@@ -106,8 +110,6 @@ class KillFigures:
             ["resends answered 'duplicate'", self.answers_lost],
             ["losses", self.losses], ["duplicates", self.duplicates],
             ["reopen failures", self.reopen_failures],
-            ["records differing device/server", self.device_differences],
-            ["wall time", f"{self.wall_s:.0f} s"],
         ]
 
 
@@ -122,6 +124,7 @@ class KillLoop:
         self.lives: dict[str, list[Life]] = defaultdict(list)
         self.failures: list[str] = []
         self.done = threading.Event()
+        self.compactions = 0
         self.setup_changes = {row.change_id for row in region.change_log()}
 
     # --- the loop ---
@@ -145,19 +148,10 @@ class KillLoop:
                 self.failures.append(f"{threading.current_thread().name}: {error!r}")
             self.done.set()
 
-    @property
-    def server_kills_due(self) -> int:
-        every = self.settings.server_kill_every
-        return max(1, self.settings.kills // every) if every else 0
-
-    def _counted(self, *, server: bool = False) -> None:
-        """One more kill; the loop ends when both the clients' and the server's are done."""
+    def _counted_kill(self) -> None:
         with self.lock:
-            if server:
-                self.region.server_kills += 1
-            else:
-                self.client_kills += 1
-            if self.client_kills >= self.settings.kills and self.region.server_kills >= self.server_kills_due:
+            self.client_kills += 1
+            if self.client_kills >= self.settings.kills:
                 self.done.set()
 
     def _device_loop(self, device: DeviceVault) -> None:
@@ -172,7 +166,7 @@ class KillLoop:
             with self.lock:
                 self.lives[device.name].append(lived)
             if lived.killed:
-                self._counted()
+                self._counted_kill()
 
     def _api_life(self, device: DeviceVault, number: int, rng: random.Random) -> Life:
         folder = self.work / "lives" / device.name
@@ -184,10 +178,15 @@ class KillLoop:
             events_path=str(folder / f"{number}.events"), log_path=str(folder / f"{number}.log"),
             activation_id=rng.choice(self.region.activations), author_function_id=device.anchor,
             digest_interval=rng.choice((0.0, 3600.0)),
+            rekey_at=rng.randint(0, 3) if rng.random() < self.settings.rekey_chance else None,
         )
+        # Some lives die while the vault opens; the others at a random moment of their work.
+        while_opening = rng.random() < self.settings.open_kill_share
         delay = rng.uniform(0, self.settings.max_delay)
         process = self.processes.start(life, plan, name=f"{device.name}-{number}")
-        sent = self.processes.run_for(process, delay)
+        if not while_opening:
+            _wait_until_ready(Path(plan.events_path), process)
+        sent = self.processes.run_for(process, delay if not while_opening else delay / 3)
         exitcode = self.processes.exitcode(process)
         log = Path(plan.log_path)
         return Life(device.name, number, "api", sent and exitcode == -9, exitcode,
@@ -207,19 +206,25 @@ class KillLoop:
         return Life(device.name, number, "cli", killed, process.returncode, output=output)
 
     def _server_killer(self) -> None:
-        """One server kill per ``server_kill_every`` client kills, at random moments."""
+        """Now and then (``server_uptime`` seconds after it started), the server is killed, and
+        started again a moment later, until the clients' kills are done."""
         rng = random.Random(f"{self.settings.seed}-server")
-        while not self.done.is_set() and self.region.server_kills < self.server_kills_due:
-            # spread over the run, the last well before its end
-            next_at = (self.region.server_kills + 1) * self.settings.kills / (self.server_kills_due + 1)
-            if self.client_kills < next_at:
-                self.done.wait(0.05)
-                continue
-            time.sleep(rng.uniform(0, 0.8))
+        while not self.done.wait(rng.uniform(*self.settings.server_uptime)):
             self.region.kill_server()
-            self._counted(server=True)
+            self.region.server_kills += 1
             time.sleep(rng.uniform(0, 0.5))
             self.region.start_server_again()
+            if rng.random() < self.settings.compact_chance:
+                self._compact()
+
+    def _compact(self) -> None:
+        """`samverka-server compact --older-than-days 0` beside the running server: every
+        tombstone goes, and every device whose cursor is older downloads everything again."""
+        done = subprocess.run([sys.executable, "-m", "sync.server.cli", "compact", "--older-than-days", "0",
+                               "--db", self.region.db_url], cwd=ROOT, capture_output=True, text=True)
+        if done.returncode != 0:
+            raise RuntimeError(f"compact failed: {done.stdout}{done.stderr}")
+        self.compactions += 1
 
     # --- afterwards ---
 
@@ -232,7 +237,9 @@ class KillLoop:
         figures.client_kills = sum(lived.killed for lived in all_lives)
         figures.cli_kills = sum(lived.killed and lived.kind == "cli" for lived in all_lives)
         figures.server_kills = self.region.server_kills
+        figures.compactions = self.compactions
         figures.clean_exits = sum(not lived.killed for lived in all_lives)
+        figures.rekeys = sum(1 for lived in all_lives for e in lived.events if e["e"] == "rekeyed")
         figures.kill_moments.update(moment(lived) for lived in all_lives if lived.killed and lived.kind == "api")
         for lived in all_lives:
             problem = self._life_problem(lived)
@@ -247,7 +254,8 @@ class KillLoop:
         for device in self.region.devices.values():
             if device.name not in views:
                 continue
-            found = differences(views[device.name], self.region.server_view(device.organisation_id))
+            found = differences(views[device.name], self.region.server_view(device.organisation_id),
+                                compacted=True)
             figures.device_differences += len(found)
             problems.extend(f"{device.name}: {line}" for line in found)
         return figures
@@ -361,7 +369,7 @@ class KillLoop:
                 continue
             if intent["kind"] == "delete":
                 state = server.get(tuple(intent["records"][0]))
-                if intent["made"] and (state is None or not state[1]):
+                if intent["made"] and state is not None and not state[1]:
                     figures.losses += 1
                     figures.problems.append(f"{device.name}: delete {intent['records'][0]} is not there")
                 continue
@@ -370,8 +378,8 @@ class KillLoop:
                         "log_entries": ("text", f"rel {intent['token']}")}
             for collection, record_id in intent["records"]:
                 state = server.get((collection, record_id))
-                if state is None:
-                    if intent["made"]:
+                if state is None:  # never pushed, or deleted and compacted away
+                    if intent["made"] and (collection, record_id) not in deleted:
                         figures.losses += 1
                         figures.problems.append(f"{device.name}: created {collection}/{record_id} is not there")
                     continue
@@ -407,11 +415,22 @@ class KillLoop:
                     figures.problems.append(f"{collection}: {value!r} is there {count} times")
 
 
+def _wait_until_ready(events_path: Path, process, timeout: float = 60.0) -> None:
+    """Until the life has opened its vault (or ended; its sentinel is waited on, never polled:
+    see ClientProcesses)."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if events_path.exists() and b'"e":"ready"' in events_path.read_bytes():
+            return
+        if multiprocessing.connection.wait([process.sentinel], 0.01):
+            return
+
+
 def moment(lived: Life) -> str:
     """What a killed life was doing, from its last event."""
     last = lived.events[-1]["e"] if lived.events else None
     return {None: "opening the vault", "intent": "committing an edit",
-            "syncing": "syncing", "ack": "syncing"}.get(last, "between steps")
+            "syncing": "syncing", "ack": "syncing", "rekey": "re-keying the database"}.get(last, "between steps")
 
 
 def run_kill_loop(settings: KillSettings, work: Path, *,

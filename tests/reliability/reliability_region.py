@@ -35,13 +35,7 @@ for folder in (HERE, ROOT / "tests" / "perf", ROOT / "tests" / "syncer", ROOT):
     if str(folder) not in sys.path:
         sys.path.insert(0, str(folder))
 
-from server_bench_support import (  # noqa: E402
-    Postgres,
-    ServeProcess,
-    init_database,
-    issue_codes,
-    print_table,
-)
+from server_bench_support import Postgres, ServeProcess, init_database, issue_codes  # noqa: E402
 from sqlalchemy import select  # noqa: E402
 
 from desktop.session import unlock_session  # noqa: E402
@@ -63,7 +57,23 @@ DEVICES = {
 }
 ACTIVATIONS = 2
 
-__all__ = ["print_table"]
+@dataclass
+class Figures:
+    """What a run measured and every problem it found; ``rows()`` is its table."""
+
+    seed: int
+    backend: str
+    device_differences: int = 0  # records a device holds otherwise than the server
+    wall_s: float = 0.0
+    problems: list[str] = field(default_factory=list)
+
+    def rows(self) -> list[list[Any]]:
+        return [["seed", self.seed], ["server database", self.backend], *self.measured(),
+                ["records differing device/server", self.device_differences],
+                ["wall time", f"{self.wall_s:.0f} s"]]
+
+    def measured(self) -> list[list[Any]]:
+        return []
 
 
 # --- the server's database --------------------------------------------------------------------
@@ -148,14 +158,6 @@ class ClientProcesses:
         stop = getattr(forkserver._forkserver, "_stop", None)
         if stop is not None:
             stop()
-
-
-def cli(data_dir: Path, passphrase: str, *args: str, timeout: float = 120) -> subprocess.CompletedProcess:
-    """The real `samverka` command line on a vault (the passphrase by the environment)."""
-    env = dict(os.environ, SAMVERKA_PASSPHRASE=passphrase, SAMVERKA_FAST_KDF="1",
-               PYTHONDONTWRITEBYTECODE="1", SAMVERKA_LANG="en")
-    return subprocess.run([sys.executable, "-m", "desktop", "--data-dir", str(data_dir), *args],
-                          env=env, cwd=ROOT, capture_output=True, text=True, timeout=timeout)
 
 
 def cli_command(data_dir: Path, *args: str) -> list[str]:
@@ -266,12 +268,13 @@ def device_view(store) -> dict[tuple[str, str], tuple]:
     return out
 
 
-def differences(ours: dict, theirs: dict, *, limit: int = 12) -> list[str]:
-    """Where a device's view and the server's differ, in words (at most ``limit`` lines)."""
+def differences(ours: dict, theirs: dict, *, compacted: bool = False, limit: int = 12) -> list[str]:
+    """Where a device's view and the server's differ, in words (at most ``limit`` lines).
+    ``compacted``: a tombstone the server no longer holds may stay on the device."""
     found = []
     for key in sorted(set(ours) | set(theirs)):
         mine, server = ours.get(key), theirs.get(key)
-        if mine == server:
+        if mine == server or (compacted and server is None and mine[1]):
             continue
         if mine is None:
             found.append(f"{key}: missing on the device (server: {server})")

@@ -35,7 +35,8 @@ def default_seed() -> int:
 
 
 def print_figures(title: str, figures) -> None:
-    from reliability_region import print_table
+    import reliability_region  # noqa: F401  (puts tests/perf on the path)
+    from server_bench_support import print_table
 
     print(f"\n{title}")
     print_table(["", "value"], figures.rows())
