@@ -36,5 +36,7 @@ def pytest_terminal_summary(terminalreporter, exitstatus, config: pytest.Config)
     terminalreporter.section("reliability figures")
     for title, figures in kept:
         terminalreporter.write_line(title)
-        for label, value in figures.rows():
-            terminalreporter.write_line(f"  {label:<42} {value}")
+        rows = figures.rows()
+        width = max(len(label) for label, _ in rows)
+        for label, value in rows:
+            terminalreporter.write_line(f"  {label:<{width}}  {value}")

@@ -122,10 +122,12 @@ class LifePlan:
     activation_id: str  # the journal it appends to
     author_function_id: str  # its organisation's anchor function (never edited or deleted)
     sync_chance: float = 0.25
+    pull_limit: int = 2000  # records a page (small: a pull of many pages, killed between them)
+    push_max_changes: int = 1000  # changes a push (small: pushes of many batches)
     rekey_at: int | None = None  # before this edit: a new recovery key, which re-keys the database
     digest_interval: float = 0.0
     weights: dict[str, float] = field(default_factory=lambda: {
-        "create": 0.25, "update": 0.4, "delete": 0.1, "journal": 0.25})
+        "create": 0.25, "update": 0.35, "visibility": 0.05, "delete": 0.1, "journal": 0.25})
 
 
 def life(plan: LifePlan) -> None:
@@ -146,7 +148,8 @@ def _live(plan: LifePlan, events: Events) -> None:
     store = session.store
     ListeningClient.events = events
     engine = SyncEngine(store, client_factory=ListeningClient, timeout=SYNC_TIMEOUT,
-                        digest_interval=plan.digest_interval)
+                        digest_interval=plan.digest_interval, pull_limit=plan.pull_limit,
+                        push_max_changes=plan.push_max_changes)
     try:
         kinds, weights = zip(*plan.weights.items())
         for number in range(plan.edits):
@@ -181,7 +184,7 @@ def own_records(store, device: str) -> tuple[list[dict], list[dict]]:
 
 def _edit(store, plan: LifePlan, events: Events, rng: random.Random, kind: str, token: str) -> None:
     functions, channels = own_records(store, plan.device)
-    if kind in ("update", "delete") and not (functions or channels):
+    if kind in ("update", "delete") and not (functions or channels) or kind == "visibility" and not functions:
         kind = "create"
     if kind == "create":
         function_id, channel_id = str(uuid.uuid4()), str(uuid.uuid4())
@@ -202,9 +205,14 @@ def _edit(store, plan: LifePlan, events: Events, rng: random.Random, kind: str, 
             "author_function_id": plan.author_function_id, "kind": "information",
             "text": f"rel {token}",
         }, record_id=entry_id)
-    elif kind == "update":
-        collection, record = _pick(rng, functions, channels)
-        name, value = _update_of(collection, rng, token)
+    elif kind in ("update", "visibility"):
+        if kind == "visibility":  # its channels follow it (inherited visibility)
+            collection, record = "functions", rng.choice(functions)
+            name = "visibility"
+            value = "regional" if record["fields"]["visibility"] == "internal" else "internal"
+        else:
+            collection, record = _pick(rng, functions, channels)
+            name, value = _update_of(collection, rng, token)
         records = [[collection, record["record_id"]]]
         events("intent", kind="update", token=token, records=records, field=name, value=value)
         store.update(collection, record["record_id"], {name: value})

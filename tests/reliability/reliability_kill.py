@@ -178,6 +178,7 @@ class KillLoop:
             events_path=str(folder / f"{number}.events"), log_path=str(folder / f"{number}.log"),
             activation_id=rng.choice(self.region.activations), author_function_id=device.anchor,
             digest_interval=rng.choice((0.0, 3600.0)),
+            pull_limit=rng.choice((7, 40, 2000)), push_max_changes=rng.choice((5, 40, 1000)),
             rekey_at=rng.randint(0, 3) if rng.random() < self.settings.rekey_chance else None,
         )
         # Some lives die while the vault opens; the others at a random moment of their work.
