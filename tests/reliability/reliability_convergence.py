@@ -40,6 +40,7 @@ from syncer_proxy import Faults, FaultyProxy
 
 EPISODE_FIELDS = ("reason", "ended_at")
 MAX_PENDING = 16  # commands in flight to one device (keeps both pipes from filling)
+ANSWER_WITHIN = 240  # seconds (a sync_until_ok through the faulty proxy takes a few)
 
 
 @dataclass(frozen=True)
@@ -107,6 +108,8 @@ class Worker:
 
     def _receive(self) -> None:
         command = self.in_flight.pop(0)
+        if not self.connection.poll(ANSWER_WITHIN):
+            raise TimeoutError(f"{self.name}: no answer to {command[:2]} within {ANSWER_WITHIN} s")
         self.answers.append((command, self.connection.recv()))
 
     def settle(self) -> None:
@@ -119,7 +122,11 @@ class Worker:
         return self.answers[-1][1]
 
     def stop(self) -> int:
-        self.call("stop")
+        """Ask the process to close its vault and end; killed if it does not answer."""
+        try:
+            self.call("stop")
+        except (EOFError, OSError, TimeoutError):
+            self.processes.run_for(self.process, 0)
         return self.processes.exitcode(self.process)
 
 
@@ -298,11 +305,13 @@ class Convergence:
         self.quiet_problems.append("the devices kept moving after 8 quiet rounds")
 
     def stop(self) -> None:
-        for worker in self.workers.values():
-            code = worker.stop()
-            if code != 0:
-                self.quiet_problems.append(f"{worker.name}: the device process ended with {code}")
-        self.processes.close()
+        try:
+            for worker in self.workers.values():
+                code = worker.stop()
+                if code != 0:
+                    self.quiet_problems.append(f"{worker.name}: the device process ended with {code}")
+        finally:
+            self.processes.close()
 
     def check(self) -> ConvergenceFigures:
         """The figures, and every problem found (after ``quiet_round`` and ``stop``)."""
