@@ -1,10 +1,13 @@
 """kill -9 ×N: devices edit, sync and pull in processes killed at random moments (the server too), and afterwards nothing acknowledged is lost, nothing is there twice, and every device equals the server.
 
 Each device runs one life after another (``reliability_client.life``, or now and then the real
-``samverka sync`` command line); the parent kills the life with SIGKILL at a random moment after
-it starts — while it opens the vault, edits, pushes or applies a pulled page — or lets it end
-by itself. Another thread kills the server with SIGKILL every few seconds and starts it again on
-the same port. The three devices live side by side, so pushes and pulls
+``samverka sync`` command line); the parent kills the life with SIGKILL at a random moment —
+while it opens the vault, edits, re-keys the database, pushes a batch or applies a pulled page
+— or lets it end by itself. Lives pull in pages as small as 7 records and push in batches as
+small as 5, so kills fall between them. Another thread kills the server with SIGKILL every few
+seconds and starts it again on the same port; after every other restart `samverka-server
+compact --older-than-days 0` drops every tombstone, so devices are sent to download everything
+again (and are killed while they do). The three devices live side by side, so pushes and pulls
 overlap.
 
 Afterwards every device opens its vault (it must: "the vault always reopened") and syncs until
@@ -12,12 +15,13 @@ nothing moves, and then the ledger of the events files is held against the serve
 
 - every change the server acknowledged to a client, and every edit whose commit the client
   saw, is in the server's change log exactly once and its effect is there (a created record
-  with its value, a delete as a tombstone, an update's value unless a later edit of the same
-  field replaced it);
+  with its value, a delete as a tombstone (or compacted away), an update's value unless a later
+  edit of the same field replaced it);
 - a change the server applied that no confirmed edit made belongs to an edit cut off by the
   kill before it could say "made", and to at most one of them (else: a duplicate);
 - no record and no journal entry is there twice (values are unique per edit);
-- every device holds exactly what the server holds for its organisation, record by record.
+- every device holds exactly what the server holds for its organisation, record by record
+  (tombstones the server has compacted may stay on a device).
 """
 
 from __future__ import annotations
@@ -58,7 +62,7 @@ class KillSettings:
     backend: str = "sqlite"
     server_uptime: tuple[float, float] = (0.5, 3.0)  # seconds from a server's start to its kill
     rekey_chance: float = 0.15  # lives that make a new recovery key (the database is re-keyed)
-    compact_chance: float = 0.5  # after a restart: drop every tombstone (devices then resync)
+    compact_every: int = 2  # after the 1st, 3rd, … restart: drop every tombstone (devices resync)
     cli_share: float = 0.15  # lives that are `samverka sync` instead of the Store API
     max_delay: float = 1.2  # seconds after its vault opened a life is killed, at most
     open_kill_share: float = 0.15  # lives killed at a random moment from their start instead
@@ -215,7 +219,7 @@ class KillLoop:
             self.region.server_kills += 1
             time.sleep(rng.uniform(0, 0.5))
             self.region.start_server_again()
-            if rng.random() < self.settings.compact_chance:
+            if (self.region.server_kills - 1) % self.settings.compact_every == 0:
                 self._compact()
 
     def _compact(self) -> None:

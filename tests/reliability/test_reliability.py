@@ -56,7 +56,7 @@ def test_kill_minus_nine_loses_and_doubles_nothing(backend, tmp_path, report_fig
                             then=break_and_check_again)
     report_figures(f"kill -9 ×{kills} ({backend}, seed {SEED})", figures)
     assert not figures.problems, failure(figures)
-    assert figures.client_kills >= kills and figures.server_kills >= 1
+    assert figures.client_kills >= kills and figures.server_kills >= 1 and figures.compactions >= 1
     assert figures.edits_made > kills and figures.edits_acknowledged > 0
     assert figures.losses == figures.duplicates == figures.reopen_failures == 0
     if rechecked:
