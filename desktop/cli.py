@@ -532,6 +532,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     resolve.add_argument("--note", metavar=tr("TEXT"), help=tr("a note on the resolution"))
     resolve.set_defaults(func=cmd_resolve)
+    __import__("desktop.cli_io").cli_io.add_commands(commands)  # import, export (cli_io imports this module)
     return parser
 
 
