@@ -105,6 +105,8 @@ def cmd_import(args: argparse.Namespace) -> int:
             blocked = bool(plan.refused) and not args.import_valid_rows
             if args.dry_run:
                 print(tr("Dry run: nothing was changed."))
+                if blocked:
+                    print(str(IoError("import.refused_rows", count=len(plan.refused))), file=sys.stderr)
                 outcome = EXIT_USER_ERROR if blocked else EXIT_OK
                 return
             if blocked:
@@ -245,20 +247,18 @@ def _value(field: str, value: Any, kind: str | None = None) -> str:
 def describe_change(change: Change) -> str:
     """One line: "+ Function “TiB”", "~ Channel 070-174 06 05 of “TiB”: Note: “a” → “b”"."""
     fields = change.fields
+    kind, value = change.channel or (None, None)
     if change.collection == "functions":
         subject = tr("Function “{name}”", name=change.function_name)
     else:
-        kind = fields.get("kind") or change.before.get("kind")
-        value = change.before.get("value", fields.get("value"))
         subject = tr("Channel {value} ({kind}) of “{function}”", value=_value("value", value, kind),
-                     kind=channel_kind_label(kind) if kind else "–", function=change.function_name)
+                     kind=channel_kind_label(kind), function=change.function_name)
     if change.op == "create":
         return f"+ {subject}"
-    kind = fields.get("kind") or change.before.get("kind")
     details = "; ".join(
         f"{COLUMNS_BY_ID[column_for_field(name)].title() if column_for_field(name) in COLUMNS_BY_ID else name}: "
-        f"{_value(name, change.before.get(name), kind)} → {_value(name, value, kind)}"
-        for name, value in fields.items()
+        f"{_value(name, change.before.get(name), kind)} → {_value(name, new, fields.get('kind', kind))}"
+        for name, new in fields.items()
     )
     return f"~ {subject}: {details}"
 

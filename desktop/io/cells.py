@@ -13,6 +13,7 @@ from datetime import date, datetime
 from typing import Any
 
 from desktop.io.columns import availability_vocabulary, fold, yes_no_vocabulary
+from desktop.io.messages import number
 from desktop.store.phones import normalise_phone
 from sync.records import NAME_MAX, TEXT_MAX
 
@@ -78,7 +79,7 @@ def _shown(value: Any) -> str:
 
 def _too_long(text: str, limit: int, column: str) -> None:
     if len(text) > limit:
-        raise Problem("row.too_long", {"column": column, "length": f"{len(text):,}", "max": f"{limit:,}"})
+        raise Problem("row.too_long", {"column": column, "length": number(len(text)), "max": number(limit)})
 
 
 def name_cell(value: Any, column: str) -> str | None:

@@ -203,6 +203,12 @@ class _Progress:
         self.progress = progress
         self.cancel = cancel
 
+    def organisation(self) -> None:
+        """At each organisation (a small export has fewer rows than a progress step)."""
+        check_cancel(self.cancel, "export.cancelled")
+        if self.progress:
+            self.progress("export", self.done, self.total)
+
     def step(self) -> None:
         self.done += 1
         if self.done % PROGRESS_EVERY == 0:
@@ -238,13 +244,18 @@ def _write_xlsx(directory: _Directory, stream, progress: Progress | None, cancel
     counter = _Progress(directory, progress, cancel)
     book = XlsxWriter(stream)
     titles = headers()
-    for organisation, name in zip(directory.organisations, sheet_names(directory.organisations)):
-        book.sheet(name, titles, _COLUMN_WIDTHS, rows=directory.row_count(organisation))
-        for row in directory.rows(organisation):
-            book.row(row)
-            counter.step()
-    if not directory.organisations:
-        book.sheet("Samverka", titles, _COLUMN_WIDTHS, rows=0)
+    try:
+        for organisation, name in zip(directory.organisations, sheet_names(directory.organisations)):
+            counter.organisation()
+            book.sheet(name, titles, _COLUMN_WIDTHS, rows=directory.row_count(organisation))
+            for row in directory.rows(organisation):
+                book.row(row)
+                counter.step()
+        if not directory.organisations:
+            book.sheet("Samverka", titles, _COLUMN_WIDTHS, rows=0)
+    except BaseException:
+        book.abort()
+        raise
     book.close()
 
 
@@ -269,6 +280,7 @@ def _write_csv(directory: _Directory, stream, progress: Progress | None, cancel:
     writer = csv.writer(text, delimiter=";", quotechar='"', lineterminator="\r\n")
     writer.writerow([csv_safe(t) for t in headers()])
     for organisation in directory.organisations:
+        counter.organisation()
         for row in directory.rows(organisation):
             writer.writerow([_csv_cell(v) for v in row])
             counter.step()
@@ -282,6 +294,7 @@ def _write_csv(directory: _Directory, stream, progress: Progress | None, cancel:
 def _write_vcf(directory: _Directory, stream, progress: Progress | None, cancel: Any) -> None:
     counter = _Progress(directory, progress, cancel)
     for organisation in directory.organisations:
+        counter.organisation()
         for function in directory.functions.get(organisation["record_id"], []):
             card = vcard(organisation, function, directory.channels.get(function["record_id"], []),
                          directory.mandates.get(function["record_id"], []))

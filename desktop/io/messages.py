@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Any, Callable
 
-from desktop.i18n import N_, keyed
+from desktop.i18n import N_, keyed, language
 
 IO_MESSAGES: dict[str, str] = {
     # --- the file as a whole
@@ -135,8 +135,8 @@ IO_MESSAGES: dict[str, str] = {
     ),
     # --- the import as a whole
     "import.refused_rows": N_(
-        "Nothing was imported: {count} rows were refused. Correct them and import again, or "
-        "import the other rows and leave those out (--import-valid-rows)."
+        "Nothing was imported, because rows were refused ({count}). Correct them and import "
+        "again, or import the other rows and leave those out (--import-valid-rows)."
     ),
     "import.outdated": N_(
         "The vault changed after the preview was made. Nothing was imported; look at the new "
@@ -277,3 +277,13 @@ class Later:
 def later(key: str, /, **values: Any) -> Later:
     """``io_message(key, **values)`` when it is shown."""
     return Later(lambda: io_message(key, **values))
+
+
+def number(value: int | float) -> Later:
+    """A count as the reader writes it: 1 048 576 in Swedish (no-break spaces), 1,048,576 in English."""
+
+    def made() -> str:
+        text = f"{value:,.0f}"
+        return text if language() == "en" else text.replace(",", "\u00a0")
+
+    return Later(made)

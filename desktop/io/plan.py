@@ -147,9 +147,14 @@ class Change:
     before: dict[str, Any]
     location: Location | None  # the first row that asks for it
     function_name: str  # a function's name, or a channel's function's name
+    channel: tuple[str, str] | None = None  # a channel's (kind, value) as stored now, or as created
 
     def key(self) -> tuple:
-        return (self.op, self.collection, self.record_id, sorted(self.fields.items(), key=repr))
+        """What makes two plans the same: the same records, the same values, the same values before."""
+        return (
+            self.op, self.collection, self.record_id,
+            sorted(self.fields.items(), key=repr), sorted(self.before.items(), key=repr),
+        )
 
 
 @dataclass(frozen=True)
@@ -368,6 +373,8 @@ class _RowParser:
             if text_of(cells[index]) is not None:
                 channels.append(self._channel(kind, cells[index], header))
         extra = {field_name: convert(cells[index], header) for field_name, index, convert, header in self.channel_columns}
+        if extra.get("priority", 0) is None:  # an empty priority keeps the order there is (new: last)
+            del extra["priority"]
         key = self._key(self._cell(cells, "channel_key"), "channel_key")
         if not channels:
             if key is not None:
@@ -561,7 +568,10 @@ class _Planner:
         if plan is not None:
             for name, value in row.function_fields.items():
                 earlier = plan.fields.get(name)
-                if earlier is not None and value is not None and earlier[0] is not None and not _same(earlier[0], value):
+                if earlier is None or value is None or earlier[0] is None:
+                    continue
+                same = _name_key(earlier[0]) == _name_key(value) if name == "name" else _same(earlier[0], value)
+                if not same:
                     raise Problem("row.contradicts", {
                         "column": header(column_for_field(name)), "value": shown(value), "other": earlier[1],
                         "earlier": shown(earlier[0]), "subject": later("where.subject_function"),
@@ -655,7 +665,9 @@ class _Planner:
                 fields.update({n: v for n, v in channel.fields.items() if v is not None})
                 if "priority" not in fields:
                     fields["priority"] = self._next_priority(plan.function, next_priority)
-                channel_changes[identity] = Change("create", "channels", plan.record_id, fields, {}, plan.location, name)
+                channel_changes[identity] = Change(
+                    "create", "channels", plan.record_id, fields, {}, plan.location, name, (channel.kind, channel.value),
+                )
                 continue
             current = plan.current
             changed: dict[str, Any] = {}
@@ -666,7 +678,10 @@ class _Planner:
             changed.update({n: v for n, v in channel.fields.items() if not _same(current.get(n), v)})
             if changed:
                 before = {n: current.get(n) for n in changed}
-                channel_changes[identity] = Change("update", "channels", plan.record_id, changed, before, plan.location, name)
+                channel_changes[identity] = Change(
+                    "update", "channels", plan.record_id, changed, before, plan.location, name,
+                    (current["kind"], current["value"] or ""),
+                )
         for change in (*function_changes.values(), *channel_changes.values()):
             if change.op == "create":
                 changes.append(change)

@@ -29,7 +29,7 @@ from typing import Any, Callable, Iterator
 from desktop.io.cells import csv_unescape
 from desktop.io.columns import ALL_COLUMNS, COLUMNS_BY_ID, KIND, ColumnMapping
 from desktop.io.errors import FileRefused, IoError, check_cancel
-from desktop.io.messages import Later, io_message, later
+from desktop.io.messages import Later, io_message, later, number
 
 MAX_ROWS = 50_000
 MAX_FILE_MB = 100
@@ -153,7 +153,7 @@ def read_table(
     if size == 0:
         raise FileRefused("file.empty", path=shown)
     if size > MAX_FILE_MB * 1024 * 1024:
-        raise FileRefused("file.too_large", path=shown, size=f"{size / 1024 / 1024:,.0f}", max=MAX_FILE_MB)
+        raise FileRefused("file.too_large", path=shown, size=number(size / 1024 / 1024), max=MAX_FILE_MB)
     reader = _Reader(path, mapping, progress, cancel)
     if magic.startswith(_ZIP_MAGIC):
         return reader.xlsx()
@@ -255,7 +255,7 @@ class _Reader:
                 continue
             self.rows_read += 1
             if self.rows_read > MAX_ROWS:
-                raise FileRefused("table.too_many_rows", path=self.shown, max=f"{MAX_ROWS:,}")
+                raise FileRefused("table.too_many_rows", path=self.shown, max=number(MAX_ROWS))
             sheet.rows.append(Row(
                 Location(line, name),
                 cells,
@@ -368,7 +368,7 @@ class _Reader:
             except csv.Error as exc:
                 if "field larger than field limit" in str(exc):
                     raise FileRefused(
-                        "csv.field_too_long", line=start, path=self.shown, max=f"{csv.field_size_limit():,}"
+                        "csv.field_too_long", line=start, path=self.shown, max=number(csv.field_size_limit())
                     ) from None
                 raise FileRefused("csv.malformed", line=start, path=self.shown, reason=str(exc)) from None
             line += 1
@@ -420,7 +420,7 @@ class _Reader:
                     if swedish:
                         raise FileRefused(
                             "csv.encoding", path=self.shown,
-                            detail=f"{offset + exc.start:,}: 0x{chunk[exc.start]:02X}",
+                            detail=f"{offset + exc.start}: 0x{chunk[exc.start]:02X}",
                         ) from None
                     raise FileRefused(
                         "csv.encoding_given", path=self.shown, encoding=encoding, offset=offset + exc.start

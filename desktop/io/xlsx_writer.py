@@ -142,6 +142,13 @@ class XlsxWriter:
         self._sheets[-1] = (name, self._rows, columns)
         self._part = None
 
+    def abort(self) -> None:
+        """Stop without finishing the workbook (the caller throws the stream away)."""
+        if self._part is not None:
+            self._part.close()
+            self._part = None
+        self._zip.close()
+
     def close(self) -> None:
         self._finish_sheet()
         sheets = self._sheets
