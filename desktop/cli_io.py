@@ -315,9 +315,10 @@ def cmd_export(args: argparse.Namespace) -> int:
             ids = []
             for requested in args.org:
                 found = find_organisations(store, requested)
-                if len(found) != 1:
-                    raise IoError("org.ambiguous" if found else "org.not_found", requested=requested,
-                                  names=", ".join(o.name for o in found))
+                if not found:
+                    raise UserError(tr("No organisation called “{requested}” in the vault. Check the name with samverka search.", requested=requested))
+                if len(found) > 1:
+                    raise IoError("org.ambiguous", requested=requested, names=", ".join(o.name for o in found))
                 ids.append(found[0].record_id)
         result = export_directory(store, fmt, out, organisation_ids=ids)
         organisations = _n(ngettext("{n} organisation", "{n} organisations", result.organisations), result.organisations)

@@ -8,15 +8,7 @@ from pathlib import Path
 import pytest
 
 from tests.io_helpers import SWEDISH_HEADER, read_sheet, write_csv, write_xlsx
-from tests.test_cli import assert_clean_failure, folder_snapshot, run
-
-
-@pytest.fixture(scope="module")
-def demo_vault(tmp_path_factory) -> Path:
-    data_dir = tmp_path_factory.mktemp("io-cli") / "data"
-    result = run(data_dir, "init", "--demo")
-    assert result.returncode == 0, result.stderr
-    return data_dir
+from tests.test_cli import assert_clean_failure, demo_vault, folder_snapshot, run  # noqa: F401 (fixture)
 
 
 @pytest.fixture

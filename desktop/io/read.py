@@ -1,7 +1,8 @@
 """Reading a contact list file into rows of cells: XLSX (openpyxl, read-only) or CSV as Swedish Excel writes it.
 
-The format is decided by the file's first bytes, not its name. A workbook is streamed sheet by
-sheet; a CSV file's encoding (UTF-8 with or without a byte order mark, UTF-16 with one, else
+The format is decided by the file's first bytes, not its name. A workbook is opened with
+openpyxl's read-only mode and its cells streamed sheet by sheet (``_xlsx_rows`` says why with
+expat); a CSV file's encoding (UTF-8 with or without a byte order mark, UTF-16 with one, else
 Windows-1252) and separator are detected and named in ``Table.describe()``.
 
 Limits, and why: at most ``MAX_ROWS`` rows with data (a whole region's directory is a few
@@ -27,7 +28,7 @@ from pathlib import Path
 from typing import Any, Callable, Iterator
 
 from desktop.io.cells import csv_unescape
-from desktop.io.columns import ALL_COLUMNS, COLUMNS_BY_ID, KIND, ColumnMapping
+from desktop.io.columns import COLUMNS_BY_ID, KIND, ColumnMapping
 from desktop.io.errors import FileRefused, IoError, check_cancel
 from desktop.io.messages import Later, io_message, later, number
 

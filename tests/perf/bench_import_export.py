@@ -7,7 +7,9 @@ Prints a table of medians (and min/max) over ``--runs`` runs, each on a fresh va
 - re-import of the same file into that vault (nothing to change: read + plan, no write);
 - export of ``--records`` records (30 % functions, 70 % channels) to XLSX.
 Goals (issue 12): import ≤ 2 s, re-import ≤ 1 s, export ≤ 10 s. The same steps are timed
-separately (read, plan, write) so the table shows where the time goes.
+separately (read, plan, write) so the table shows where the time goes, beside baselines from
+the same run: the same records through Store.bulk_create alone, the same workbook through
+openpyxl's own read-only cell loop, the same export through openpyxl's write-only mode.
 
 The list is what an organisation keeps: one row per channel (Typ, Kontaktväg) with the
 function's columns repeated, four channels a function (mobile, phone, Rakel, e-mail). Phone
@@ -81,6 +83,31 @@ def timed(work):
     return result, time.perf_counter() - start
 
 
+def openpyxl_read(source: Path) -> int:
+    """Baseline: every cell of the workbook through openpyxl's own read-only cell loop."""
+    from openpyxl import load_workbook
+
+    workbook = load_workbook(source, read_only=True)
+    cells = 0
+    for sheet in workbook.worksheets:
+        for row in sheet.iter_rows():
+            cells += sum(1 for cell in row if cell.value is not None and cell.data_type != "f")
+    workbook.close()
+    return cells
+
+
+def bulk_create_only(folder: Path, plan) -> None:
+    """Baseline: the plan's records through Store.bulk_create in one batch, nothing else."""
+    store = Store.open(folder / f"baseline-{time.monotonic_ns()}.db", os.urandom(32))
+    try:
+        with store.batch():
+            for collection in ("organisations", "functions", "channels"):
+                changes = [c for c in plan.changes if c.collection == collection]
+                store.bulk_create(collection, [c.fields for c in changes], record_ids=[c.record_id for c in changes])
+    finally:
+        store.close()
+
+
 def import_once(folder: Path, source: Path) -> dict[str, float]:
     store = Store.open(folder / f"import-{time.monotonic_ns()}.db", os.urandom(32))
     try:
@@ -92,12 +119,33 @@ def import_once(folder: Path, source: Path) -> dict[str, float]:
         organisation = choose_organisation(store, ORGANISATION, device_organisation=None)
         again, t_again = timed(lambda: plan_import(store, read_table(source), organisation))
         assert not again.changes and not again.refused, (len(again.changes), again.refused[:3])
-        return {
+        _, t_bulk = timed(lambda: bulk_create_only(folder, plan))
+        steps = {
             "import": t_read + t_plan + t_write, "read": t_read, "plan": t_plan, "write": t_write,
-            "re-import": t_again, "records": float(len(plan.changes)),
+            "re-import": t_again, "baseline: the same records through bulk_create alone": t_bulk,
         }
+        if source.suffix == ".xlsx":
+            steps["baseline: openpyxl read-only cell loop"] = timed(lambda: openpyxl_read(source))[1]
+        steps["records"] = float(len(plan.changes))
+        return steps
     finally:
         store.close()
+
+
+def openpyxl_export(store, out: Path) -> None:
+    """Baseline: the same rows through openpyxl's write-only mode."""
+    from openpyxl import Workbook
+
+    from desktop.io.export import _Directory, headers, sheet_names
+
+    directory = _Directory.load(store, None, with_mandates=False)
+    workbook = Workbook(write_only=True)
+    for organisation, name in zip(directory.organisations, sheet_names(directory.organisations)):
+        sheet = workbook.create_sheet(name)
+        sheet.append(headers())
+        for row in directory.rows(organisation):
+            sheet.append(row)
+    workbook.save(out)
 
 
 def export_once(folder: Path, records: int) -> dict[str, float]:
@@ -120,7 +168,8 @@ def export_once(folder: Path, records: int) -> dict[str, float]:
                 store.bulk_create("channels", channels[start : start + 10_000])
         out = folder / "export.xlsx"
         _, t_export = timed(lambda: export_directory(store, "xlsx", out))
-        return {"export": t_export, "bytes": float(out.stat().st_size)}
+        _, t_openpyxl = timed(lambda: openpyxl_export(store, folder / "openpyxl.xlsx"))
+        return {"export": t_export, "baseline: openpyxl write-only": t_openpyxl, "bytes": float(out.stat().st_size)}
     finally:
         store.close()
 
@@ -133,6 +182,7 @@ def main() -> None:
     parser.add_argument("--skip-export", action="store_true")
     args = parser.parse_args()
     rows = list_rows(args.rows)
+    load_before = os.getloadavg()[0]
     results: dict[str, list[float]] = {}
     with tempfile.TemporaryDirectory() as tmp:
         folder = Path(tmp)
@@ -147,11 +197,14 @@ def main() -> None:
                 for step, value in export_once(folder, args.records).items():
                     results.setdefault(f"xlsx {step}", []).append(value)
     goals = {"xlsx import": 2.0, "csv import": 2.0, "xlsx re-import": 1.0, "csv re-import": 1.0, "xlsx export": 10.0}
-    print(f"load average {os.getloadavg()[0]:.1f}, {args.runs} runs, {args.rows:,} rows, {args.records:,} records")
+    print(
+        f"load average {load_before:.1f} before, {os.getloadavg()[0]:.1f} after; {args.runs} runs, "
+        f"{args.rows:,} rows, {args.records:,} records; {os.cpu_count()} cores"
+    )
     print("| step | median | min | max | goal |")
     print("| --- | --- | --- | --- | --- |")
     for name, values in results.items():
-        if name.endswith(("records", "bytes")):
+        if name.endswith((" records", " bytes")) and "baseline" not in name:
             print(f"| {name} | {statistics.median(values):,.0f} | | | |")
             continue
         goal = goals.get(name)
