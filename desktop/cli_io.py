@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from desktop.cli import EXIT_OK, EXIT_USER_ERROR, UserError, with_session
-from desktop.i18n import ngettext, tr, fill
+from desktop.i18n import ngettext, tr
 from desktop.io import (
     EXPORT_FORMATS,
     ColumnMapping,
@@ -30,11 +30,9 @@ from desktop.io import (
     read_table,
     save_mapping,
 )
-from desktop.io.columns import COLUMNS_BY_ID, availability_label, fold, yes_no_label, yes_no_vocabulary
-from desktop.io.export import shown_value
-from desktop.io.messages import io_message
-from desktop.io.plan import Change, column_for_field, find_organisations
-from desktop.store.messages import channel_kind_label
+from desktop.io.columns import fold, yes_no_vocabulary
+from desktop.io.plan import find_organisations
+from desktop.io.preview import count_words, plural, preview_lines
 
 CHANGES_SHOWN = 50  # change lines in the preview; the counts above them are complete
 
@@ -116,9 +114,9 @@ def cmd_import(args: argparse.Namespace) -> int:
                 return
             result = apply_import(store, plan, import_valid_rows=args.import_valid_rows)
             print(tr("Imported: {created} created, {updated} updated.",
-                     created=_counts(result.created), updated=_counts(result.updated)))
+                     created=count_words(result.created), updated=count_words(result.updated)))
             if result.left_out:
-                print(_n(ngettext("{n} refused row was left out.", "{n} refused rows were left out.", result.left_out), result.left_out))
+                print(plural(ngettext("{n} refused row was left out.", "{n} refused rows were left out.", result.left_out), result.left_out))
 
         with_session(args, with_store)
         return outcome
@@ -137,130 +135,10 @@ def _save_map(path: Path, plan: ImportPlan, mapping: ColumnMapping) -> None:
     print(tr("The mapping is saved in {path}: adjust it and import with --map.", path=path))
 
 
-def _n(text: str, n: int) -> str:
-    """A text from ngettext with its {n} filled in (the literals stay in the ngettext call, where
-    the catalog's extractor finds them)."""
-    return fill(text, {"n": n})
-
-
-def _counts(counts: dict[str, int]) -> str:
-    functions, channels = counts.get("functions", 0), counts.get("channels", 0)
-    parts = [
-        _n(ngettext("{n} function", "{n} functions", functions), functions),
-        _n(ngettext("{n} channel", "{n} channels", channels), channels),
-    ]
-    if counts.get("organisations"):
-        parts.insert(0, _n(ngettext("{n} organisation", "{n} organisations", counts["organisations"]), counts["organisations"]))
-    return ", ".join(parts)
-
-
 def print_preview(plan: ImportPlan, out=None) -> None:
-    """The preview as text: the same for --dry-run and before an import."""
-    out = out or sys.stdout
-    table = plan.table
-
-    def say(text: str = "") -> None:
-        print(text, file=out)
-
-    say(tr("File: {path} ({format})", path=table.path, format=table.describe()))
-    organisation = plan.organisation
-    if organisation.create:
-        say(tr("Organisation: {name} (new: it is created)", name=organisation.name))
-    else:
-        say(tr("Organisation: {name}", name=organisation.name))
-    layouts: dict[tuple, list[str]] = {}
-    for sheet in table.sheets:
-        layouts.setdefault(tuple(sheet.columns), []).append(sheet.name or "")
-    for columns, sheets in layouts.items():
-        listed = ", ".join(
-            header if fold(header) == fold(COLUMNS_BY_ID[column].title()) else f"{header} → {COLUMNS_BY_ID[column].title()}"
-            for header, column in columns
-        )
-        if len(layouts) > 1:
-            say(tr("Columns of {sheets}: {columns}", sheets=", ".join(f"“{s}”" for s in sheets), columns=listed))
-        else:
-            say(tr("Columns: {columns}", columns=listed))
-    for notice in table.notice_texts():
-        say(notice)
-    created = {c: plan.count("create", c) for c in ("organisations", "functions", "channels")}
-    updated = {c: plan.count("update", c) for c in ("functions", "channels")}
-    say(tr("To create: {counts}.", counts=_counts(created)))
-    say(tr("To update: {counts}.", counts=_counts(updated)))
-    say(_n(ngettext("Unchanged: {n} row.", "Unchanged: {n} rows.", plan.unchanged_rows), plan.unchanged_rows))
-    if plan.absent.get("functions") or plan.absent.get("channels"):
-        say(tr("In the vault but not in the file (left as they are): {counts}.", counts=_counts(plan.absent)))
-    if plan.refused:
-        say(_n(ngettext("Refused: {n} row.", "Refused: {n} rows.", len(plan.refused)), len(plan.refused)))
-        for where, reason in refused_lines(plan):
-            say(f"  {where}: {reason}")
-    shown = [c for c in plan.changes if c.collection != "organisations"]
-    for change in shown[:CHANGES_SHOWN]:
-        say("  " + describe_change(change))
-    if len(shown) > CHANGES_SHOWN:
-        say("  " + _n(ngettext("… and {n} more change.", "… and {n} more changes.", len(shown) - CHANGES_SHOWN), len(shown) - CHANGES_SHOWN))
-
-
-def refused_lines(plan: ImportPlan) -> list[tuple[str, str]]:
-    """(where, reason) of the refused rows; consecutive rows refused for the same reason as one range."""
-    lines: list[tuple[str, str]] = []
-    run: list = []
-
-    def flush() -> None:
-        if not run:
-            return
-        first, last = run[0].location, run[-1].location
-        if first == last:
-            where = first.describe()
-        elif first.sheet is None:
-            where = io_message("where.lines", first=first.line, last=last.line)
-        else:
-            where = io_message("where.sheet_lines", sheet=first.sheet, first=first.line, last=last.line)
-        lines.append((where, run[0].reason()))
-        run.clear()
-
-    for refusal in plan.refused:
-        if run and not (
-            refusal.location.sheet == run[-1].location.sheet
-            and refusal.location.line == run[-1].location.line + 1
-            and (refusal.key, refusal.values) == (run[-1].key, run[-1].values)
-        ):
-            flush()
-        run.append(refusal)
-    flush()
-    return lines
-
-
-def _value(field: str, value: Any, kind: str | None = None) -> str:
-    if value is None or value == "":
-        return "–"
-    if field == "availability":
-        return availability_label(value)
-    if field in ("is_contact_point", "resilient"):
-        return yes_no_label(value)
-    if field == "kind":
-        return channel_kind_label(value)
-    if field == "value":
-        return shown_value(kind, value) or "–"
-    return str(value) if len(str(value)) <= 60 else str(value)[:57] + "…"
-
-
-def describe_change(change: Change) -> str:
-    """One line: "+ Function “TiB”", "~ Channel 070-174 06 05 of “TiB”: Note: “a” → “b”"."""
-    fields = change.fields
-    kind, value = change.channel or (None, None)
-    if change.collection == "functions":
-        subject = tr("Function “{name}”", name=change.function_name)
-    else:
-        subject = tr("Channel {value} ({kind}) of “{function}”", value=_value("value", value, kind),
-                     kind=channel_kind_label(kind), function=change.function_name)
-    if change.op == "create":
-        return f"+ {subject}"
-    details = "; ".join(
-        f"{COLUMNS_BY_ID[column_for_field(name)].title() if column_for_field(name) in COLUMNS_BY_ID else name}: "
-        f"{_value(name, change.before.get(name), kind)} → {_value(name, new, fields.get('kind', kind))}"
-        for name, new in fields.items()
-    )
-    return f"~ {subject}: {details}"
+    """The preview: the same for --dry-run and before an import."""
+    for line in preview_lines(plan, changes_shown=CHANGES_SHOWN):
+        print(line, file=out or sys.stdout)
 
 
 # --- export ----------------------------------------------------------------------------------
@@ -321,8 +199,8 @@ def cmd_export(args: argparse.Namespace) -> int:
                     raise IoError("org.ambiguous", requested=requested, names=", ".join(o.name for o in found))
                 ids.append(found[0].record_id)
         result = export_directory(store, fmt, out, organisation_ids=ids)
-        organisations = _n(ngettext("{n} organisation", "{n} organisations", result.organisations), result.organisations)
-        counts = _counts({"functions": result.functions, "channels": result.channels})
+        organisations = plural(ngettext("{n} organisation", "{n} organisations", result.organisations), result.organisations)
+        counts = count_words({"functions": result.functions, "channels": result.channels})
         print(tr("Wrote {path}: {organisations}, {counts}.", path=result.path, organisations=organisations, counts=counts))
         print(tr("The file is not encrypted. Keep it safe, and delete it when it is no longer needed."))
 

@@ -389,3 +389,20 @@ def test_a_plan_made_again_with_its_seed_is_the_same(demo_store, tmp_path):
     assert again.same_as(plan) and [c.record_id for c in again.changes] == [c.record_id for c in plan.changes]
     other = plan_import(demo_store, plan.table, plan.organisation)
     assert not other.same_as(plan)  # new records get other ids under another seed
+
+
+def test_the_preview_in_words_lists_counts_refusals_as_ranges_and_changes(demo_store, tmp_path):
+    from desktop.i18n import in_language
+    from desktop.io.preview import preview_lines
+
+    rows = [SWEDISH_HEADER, [SOS, "Tjänsteman i beredskap", "TiB", "Mobil", "070-174 06 99", "Jourmobil TiB", 1, "Ny not"]]
+    rows += [["Trafikverket", "TiB", "", "Mobil", "070-174 06 44", "", 1, ""]] * 3
+    plan = plan_file(demo_store, write_csv(tmp_path / "lista.csv", rows))
+    with in_language("en"):
+        lines = preview_lines(plan, changes_shown=10)
+    assert lines[0].endswith("(CSV, separated by semicolons, Windows-1252)")
+    assert "Organisation: SOS Alarm" in lines
+    assert "To update: 0 functions, 1 channel." in lines
+    assert "Refused: 3 rows." in lines
+    assert "  lines 3–5: The row belongs to “Trafikverket”; this import writes only for SOS Alarm." in lines
+    assert "  ~ Channel 070-174 06 99 (Mobile) of “Tjänsteman i beredskap”: Note: Svarar inom 5 minuter. → Ny not" in lines

@@ -5,8 +5,10 @@ The parts, in the order an import runs them:
 - ``read``: a file into rows of cells (XLSX through openpyxl's read-only mode, CSV as Swedish
   Excel writes it), with its format, encoding and dialect named, and every bad file refused whole;
 - ``plan``: rows against the store into what will be created, updated and refused (the preview);
+- ``preview``: the plan in words (counts, refused rows with their lines, one line per change);
 - ``apply``: the plan into the store in one transaction;
-- ``export``: the directory out as XLSX (one sheet per organisation), CSV or vCard 4.0.
+- ``export``: the directory out as XLSX (one sheet per organisation, through ``xlsx_writer``),
+  CSV or vCard 4.0.
 
 Long steps report progress through a callback and stop when a cancel event is set, so the
 window can wrap them in a dialog; everything here is safe to run in a worker thread.

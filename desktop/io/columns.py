@@ -185,6 +185,12 @@ def yes_no_vocabulary() -> dict[str, bool]:
     )
 
 
+def kind_label(kind: str | None) -> str:
+    """A channel kind as a person reads it ("Mobil"). Not store.messages.channel_kind_label:
+    that one leaves an in_language() block of its caller (in_language(None) resets the scope)."""
+    return label(CHANNEL_KIND_LABELS.get(kind or ""), kind or "")
+
+
 def availability_label(code: str | None) -> str:
     return label(AVAILABILITY_LABELS.get(code or ""), code or "")
 

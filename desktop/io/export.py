@@ -30,11 +30,10 @@ from typing import Any, Callable, Iterator
 
 from desktop.i18n import NP_, label, tr
 from desktop.io.cells import csv_safe
-from desktop.io.columns import EXPORT_COLUMNS, availability_label, yes_no_label
+from desktop.io.columns import EXPORT_COLUMNS, availability_label, kind_label, yes_no_label
 from desktop.io.errors import Cancelled, IoError, check_cancel
 from desktop.io.read import PROGRESS_EVERY, Progress
 from desktop.io.xlsx_writer import XlsxWriter
-from desktop.store.messages import channel_kind_label
 from desktop.store.phones import format_phone
 from sync.records import PHONE_CHANNEL_KINDS
 
@@ -142,7 +141,7 @@ class _Directory:
                 else:
                     c = channel["fields"]
                     tail = [
-                        channel_kind_label(c.get("kind")), shown_value(c.get("kind"), c.get("value")),
+                        kind_label(c.get("kind")), shown_value(c.get("kind"), c.get("value")),
                         c.get("label"), c.get("priority"), yes_no_label(c.get("resilient")) or None,
                         c.get("note"), function["record_id"], channel["record_id"],
                     ]
@@ -372,7 +371,7 @@ def _note(function: dict, channels: list[dict], mandates: list[tuple[str, dict]]
         lines = [tr("Channels:")]
         for channel in channels:
             c = channel["fields"]
-            line = f"{channel_kind_label(c.get('kind'))}: {shown_value(c.get('kind'), c.get('value'))}"
+            line = f"{kind_label(c.get('kind'))}: {shown_value(c.get('kind'), c.get('value'))}"
             if c.get("label"):
                 line += f" ({c['label']})"
             if c.get("resilient"):
