@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
+import os
+import pty
 import shutil
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
 
 from tests.io_helpers import SWEDISH_HEADER, read_sheet, write_csv, write_xlsx
-from tests.test_cli import assert_clean_failure, demo_vault, folder_snapshot, run  # noqa: F401 (fixture)
+from tests.test_cli import PASSPHRASE, assert_clean_failure, demo_vault, folder_snapshot, run  # noqa: F401 (fixture)
 
 
 @pytest.fixture
@@ -113,3 +117,24 @@ def test_the_mapping_can_be_saved_and_used(vault, tmp_path):
     assert "Vem → Funktion" in result.stdout and "Skapas: 1 funktion, 1 kontaktväg." in result.stdout
     assert '"Vem" = "function"' in saved.read_text(encoding="utf-8")
     assert '"Mobil" = "mobile"' in saved.read_text(encoding="utf-8")
+
+
+@pytest.mark.parametrize(("answer", "written"), [("j\n", True), ("nej\n", False), ("\n", False)])
+def test_an_export_from_a_terminal_asks_first(demo_vault, tmp_path, answer, written):
+    target = tmp_path / "katalog.csv"
+    main, secondary = pty.openpty()
+    environment = {k: v for k, v in os.environ.items() if not k.startswith("SAMVERKA_")}
+    environment.update(SAMVERKA_FAST_KDF="1", SAMVERKA_LANG="sv", SAMVERKA_PASSPHRASE=PASSPHRASE)
+    try:
+        process = subprocess.Popen(
+            [sys.executable, "-m", "desktop", "--data-dir", str(demo_vault), "export", "--out", str(target)],
+            stdin=secondary, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=environment,
+        )
+        os.write(main, answer.encode())
+        out, err = process.communicate(timeout=120)
+    finally:
+        os.close(main)
+        os.close(secondary)
+    assert "okrypterad" in err and "Skriva" in out
+    assert target.exists() is written
+    assert process.returncode == (0 if written else 1)
