@@ -14,13 +14,14 @@ from desktop.store.notify import ChangeSet
 from desktop.store.outbox import OutboxEntry
 from desktop.store.phones import format_phone, normalise_phone
 from desktop.store.search import BestChannel, SearchHit
-from desktop.store.store import Store
+from desktop.store.store import IndexStatus, Store
 
 __all__ = [
     "AppendOnly",
     "BestChannel",
     "ChangeSet",
     "DatabaseCorrupt",
+    "IndexStatus",
     "InvalidInput",
     "NotFound",
     "OutboxEntry",

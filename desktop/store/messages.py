@@ -131,6 +131,23 @@ STORE_MESSAGES: dict[str, dict[str, str]] = {
         "sv": "Post-id ”{value}” är inget giltigt UUID.",
         "en": "Record id “{value}” is not a valid UUID.",
     },
+    # Search
+    "search.indexing": {
+        "sv": "Sökindexet byggs för de nya posterna …",
+        "en": "Indexing the new records for search …",
+    },
+    "search.fuzzy_match": {
+        "sv": "”{typed}” tolkat som ”{word}”",
+        "en": "“{typed}” read as “{word}”",
+    },
+    "search.own_org_help": {
+        "sv": "den egna organisationen (namn, kortnamn eller id): dess träffar först bland likvärdiga",
+        "en": "your own organisation (name, short name or id): its hits first among equals",
+    },
+    "search.unknown_organisation": {
+        "sv": "Ingen aktör heter ”{text}”. Ange den egna organisationens namn, kortnamn eller id.",
+        "en": "No organisation is called “{text}”. Give your own organisation's name, short name or id.",
+    },
 }
 
 # Collection names as a person reads them (for messages and search subtitles).
