@@ -11,14 +11,19 @@ A typed phone number, or any run of three or more of its digits with or without 
 or +46, finds every channel whose number contains it.
 
 Candidates: up to CANDIDATES matches in FTS5's rowid order (organisations, forums, routines and
-functions before channels) from each of three queries: the device's own organisation's
-matches, matches with every word in the title, and all matches. A broad prefix ("t") matches
-tens of thousands of documents; ranking only a bounded set keeps it in milliseconds, and the
-three queries make sure the best kinds of match are in that set. Ranking (``_rank_key``), most
-important first: the query is the record's whole name or short name; for words, organisations,
-functions, forums and routines before channels (for a number or an address, channels first);
-more of the query in the title; exact before prefix before folded before corrected; the
-device's own organisation; shorter titles; rowid.
+functions before channels) from each of up to four queries: the device's own organisation's
+matches; every word in the title; every word in the title or the context (what the subtitle
+shows: "tib sos" is the TiB of SOS Alarm); anywhere. The later queries run only while the
+earlier ones found fewer than the hits asked for in the tier that comes first (their matches
+cannot outrank those). A broad prefix ("t") matches tens of thousands of documents; ranking a
+bounded set keeps a search in milliseconds, and the query tiers put the best kinds of match in
+that set (tests/perf/bench_search.py measured the bound: with 50 per query, the top hits of the
+bench's phrases are those of ranking every match). Ranking (``_Ranker.key``), most important
+first: the query is the record's whole name or short name; for words, organisations, functions,
+forums and routines before channels (for a number or an address, channels first); more of the
+query shown (title or subtitle); more in the title; more words that are a whole name ("tib" is
+the TiB's short name, a word of "Bakjour TiB"); exact before prefix before folded before
+corrected; the device's own organisation; shorter titles; rowid.
 """
 
 from __future__ import annotations
@@ -26,18 +31,20 @@ from __future__ import annotations
 import re
 import unicodedata
 from dataclasses import dataclass, field
-from typing import Callable
+from functools import lru_cache
+from typing import Callable, Sequence
 
-from desktop.store.search_index import BestChannel, org_token
+from desktop.store.search_index import ROWID_BASE, BestChannel, org_token
 from desktop.store.search_words import TOKEN_RE, Abbreviations, Vocabulary, fold, max_edits, words
 
 DEFAULT_LIMIT = 20
 MAX_QUERY_TOKENS = 12
-CANDIDATES = 200  # per candidate query; see the module docstring
+CANDIDATES = 50  # per candidate query; see the module docstring
 
 EXACT, PREFIX, FOLDED, FUZZY = range(4)
 MATCH_NAMES = ("exact", "prefix", "folded", "fuzzy")
-_NOT_IN_TITLE = 9
+CHANNEL_BASE = ROWID_BASE["channels"]  # channels' documents come last in rowid order
+_NOT_SHOWN = 9  # a query word the hit does not show (it matched in the document's body)
 
 __all__ = ["BestChannel", "SearchHit", "Query", "parse", "run"]
 
@@ -104,8 +111,12 @@ class Query:
         """Did some word need the typo step?"""
         return any(g.corrections for g in self.groups)
 
-    def expression(self, columns: str = "title body") -> str:
-        return "{%s} : (%s)" % (columns, " AND ".join(g.expression() for g in self.groups))
+    def expression(self, column: str | None = None) -> str:
+        """The FTS5 query: every group required; in one column, or anywhere. (Anywhere needs
+        no column filter, which would cost: a typed word can never match the org column's
+        private-use tokens.)"""
+        expression = " AND ".join(g.expression() for g in self.groups)
+        return f"{{{column}}} : ({expression})" if column else expression
 
 
 def _number_group(text: str) -> Group | None:
@@ -122,11 +133,12 @@ def _number_group(text: str) -> Group | None:
     elif stripped.startswith("00"):
         international = digits[2:]
     if international is not None and international.startswith("46"):
-        # Swedish numbers are indexed nationally ("070…") and internationally ("4670…").
+        # A Swedish number is indexed nationally ("070…") wherever it is indexed
+        # internationally ("4670…"): the national digits find it alone.
         national = "0" + international[2:]
         if len(national) < 3:
             return None
-        return Group([national], number=True, alternatives=[_quoted(international)])
+        return Group([national], number=True)
     digits = international if international is not None else digits
     if len(digits) < 3:
         return None
@@ -204,8 +216,7 @@ _DOCS_SQL = (
 
 
 def _matches_anything(db, group: Group) -> bool:
-    expression = "{title body} : (%s)" % group.expression()
-    return db.execute(_MATCH_SQL, (expression, 1)).fetchone() is not None
+    return db.execute(_MATCH_SQL, (group.expression(), 1)).fetchone() is not None
 
 
 def add_corrections(db, query: Query, vocabulary: Callable[[], Vocabulary]) -> bool:
@@ -224,151 +235,180 @@ def add_corrections(db, query: Query, vocabulary: Callable[[], Vocabulary]) -> b
 
 
 def candidate_queries(query: Query, own_org: str | None) -> list[str]:
-    """The FTS5 expressions whose first CANDIDATES matches are ranked (see the docstring)."""
+    """The FTS5 expressions whose first CANDIDATES matches are ranked (see the docstring): the
+    own organisation's matches (with ``own_org``); every word in the title; every word in the
+    title or the context (what the subtitle shows: "tib sos" is the TiB of SOS); anywhere."""
     everywhere = query.expression()
-    queries = [query.expression("title"), everywhere]
+    queries = [query.expression("title"), query.expression("title context"), everywhere]
     if own_org:
-        queries.insert(0, '{org} : %s AND %s' % (_quoted(org_token(own_org), prefix=False), everywhere))
+        token = _quoted(org_token(own_org), prefix=False)
+        queries.insert(0, "{context} : %s AND (%s)" % (token, everywhere))
     return queries
 
 
 # ------------------------------------------------------------------ ranking
 
 
-def _title_words(title: str, short_name: str | None) -> list[str]:
-    found = TOKEN_RE.findall(title)
-    if short_name and short_name != title:
-        found += TOKEN_RE.findall(short_name)
-    return found
+@lru_cache(maxsize=65_536)
+def _shown(text: str) -> tuple[tuple[str, ...], tuple[str, ...], tuple[str, ...]]:
+    """The words of a text a hit shows: as shown, lower case, folded."""
+    raw = tuple(TOKEN_RE.findall(text))
+    lower = tuple(w.lower() for w in raw)
+    return raw, lower, tuple(fold(w) for w in lower)
 
 
-def _name_words(collection: str, title: str, short_name: str | None) -> list[tuple[str, ...]]:
+@lru_cache(maxsize=65_536)
+def _names(collection: str, title: str, short_name: str | None) -> tuple[tuple[str, ...], ...]:
     """The folded words of each name a record is known by: its name and its short name."""
     name = title
     if collection == "functions" and short_name and title.endswith(f" ({short_name})"):
         name = title[: -len(short_name) - 3]
-    names = [tuple(fold(w) for w in words(name))]
+    names = [_shown(name)[2]]
     if short_name:
-        names.append(tuple(fold(w) for w in words(short_name)))
-    return names
+        names.append(_shown(short_name)[2])
+    return tuple(names)
 
 
-def _word_class(typed: str, shown: _Shown) -> int:
-    best = _NOT_IN_TITLE
+def _word_class(typed: str, lower: Sequence[str], folded: Sequence[str]) -> int:
+    best = _NOT_SHOWN
     folded_typed = fold(typed)
-    for lower, folded_word in zip(shown.lower, shown.folded):
-        if lower == typed:
+    for word, folded_word in zip(lower, folded):
+        if word == typed:
             return EXACT
-        if lower.startswith(typed):
-            best = min(best, PREFIX)
-        elif folded_word.startswith(folded_typed):
-            best = min(best, FOLDED)
+        if word.startswith(typed):
+            best = PREFIX
+        elif best > FOLDED and folded_word.startswith(folded_typed):
+            best = FOLDED
     return best
 
 
-def _group_class(group: Group, shown: _Shown, digits: str) -> tuple[int, str | None]:
-    """How a group matched these shown words (_NOT_IN_TITLE if it did not) and, for a
-    correction, the word it matched as shown."""
+def _group_class(group: Group, text: str, digits: str | None) -> tuple[int, str | None]:
+    """How a group matched a shown text (_NOT_SHOWN if it did not) and, for a correction, the
+    word it matched as shown. ``digits``: a channel title's digits (numbers match inside)."""
     if group.number:
         if not digits:
-            return _NOT_IN_TITLE, None
-        forms = [group.typed[0]] + [_unquoted(a) for a in group.alternatives]
+            return _NOT_SHOWN, None
+        forms = [group.typed[0], *(_unquoted(a) for a in group.alternatives)]
         if any(digits.startswith(f) for f in forms):
             return EXACT, None
-        return (PREFIX, None) if any(f in digits for f in forms) else (_NOT_IN_TITLE, None)
-    best = max(_word_class(t, shown) for t in group.typed)
-    if best != _NOT_IN_TITLE:
+        return (PREFIX, None) if any(f in digits for f in forms) else (_NOT_SHOWN, None)
+    raw, lower, folded = _shown(text)
+    best = max(_word_class(t, lower, folded) for t in group.typed)
+    if best != _NOT_SHOWN:
         return best, None
-    folded_words = shown.folded
     for expansion in group.expansions:  # "tib" and a title that spells it out
-        if all(any(w.startswith(e) for w in folded_words) for e in _significant(expansion)):
+        if all(any(w.startswith(e) for w in folded) for e in _significant(expansion)):
             return PREFIX, None
     for short in group.abbreviations:  # "vakthavande befäl" and a title that says "VB"
-        if short in folded_words:
+        if short in folded:
             return PREFIX, None
     for correction in group.corrections:
-        for raw, folded_word in zip(shown.raw, folded_words):
+        for word, folded_word in zip(raw, folded):
             if folded_word.startswith(correction):
-                return FUZZY, raw
-    return _NOT_IN_TITLE, None
-
-
-@dataclass(frozen=True)
-class _Row:
-    rowid: int
-    collection: str
-    record_id: str
-    title: str
-    subtitle: str | None
-    short_name: str | None
-    best: BestChannel | None
-
-
-class _Shown:
-    """The words a hit shows (title or subtitle) as typed, lower case and folded."""
-
-    __slots__ = ("raw", "lower", "folded")
-
-    def __init__(self, raw: list[str]) -> None:
-        self.raw = raw
-        self.lower = [w.lower() for w in raw]
-        self.folded = [fold(w) for w in self.lower]
-
-
-def _rank(query: Query, row: _Row, own: bool, vocabulary: Callable[[], Vocabulary]) -> tuple[tuple, SearchHit]:
-    """The sort key of a candidate (see the module docstring) and its hit."""
-    title = _Shown(_title_words(row.title, row.short_name))
-    subtitle = _Shown(TOKEN_RE.findall(row.subtitle or ""))
-    digits = "".join(ch for ch in row.title if "0" <= ch <= "9") if row.collection == "channels" else ""
-    in_title = shown = 0
-    worst = EXACT
-    fuzzy_words: list[tuple[str, str]] = []
-    for group in query.groups:
-        cls, matched = _group_class(group, title, digits)
-        if cls != _NOT_IN_TITLE:
-            in_title += 1
-        else:
-            cls, matched = _group_class(group, subtitle, "")
-        if cls != _NOT_IN_TITLE:
-            shown += 1
-            worst = max(worst, cls)
-        if group.corrections:
-            worst = FUZZY
-            fuzzy_words.append((group.typed[0], matched or _word_in_index(group, vocabulary)))
-    if query.kind == "number":
-        number = query.groups[0]
-        whole = digits != "" and digits in {number.typed[0], *(_unquoted(a) for a in number.alternatives)}
-    else:
-        names = _name_words(row.collection, row.title, row.short_name)
-        typed = tuple(fold(w) for g in query.groups for w in g.typed)
-        whole = typed in names or (
-            len(query.groups) == 1 and any(e in names for e in query.groups[0].expansions)
-        )
-    channel = row.collection == "channels"
-    tier = int(channel) if query.kind == "words" else int(not channel)
-    key = (
-        not whole, tier, -shown, -in_title, worst if shown else _NOT_IN_TITLE, not own,
-        len(title.raw), row.rowid,
-    )
-    hit = SearchHit(
-        row.collection, row.record_id, row.title, row.subtitle, row.best,
-        MATCH_NAMES[worst], tuple(fuzzy_words),
-    )
-    return key, hit
+                return FUZZY, word
+    return _NOT_SHOWN, None
 
 
 def _unquoted(alternative: str) -> str:
     return alternative.strip('"*')
 
 
-def _word_in_index(group: Group, vocabulary: Callable[[], Vocabulary]) -> str:
-    """The word a corrected word matched where the hit does not show it: the index's most
-    common word that starts with the correction."""
-    for correction in group.corrections:
-        word = vocabulary().word_for(correction)
-        if word:
-            return word
-    return group.corrections[0]
+class _Ranker:
+    """Orders one query's candidates (see the module docstring for the order). What depends
+    only on a shown text is worked out once per distinct text: thousands of functions share a
+    title, hundreds of channels a subtitle."""
+
+    def __init__(self, query: Query, vocabulary: Callable[[], Vocabulary]) -> None:
+        self.query = query
+        self.vocabulary = vocabulary
+        self.typed = tuple(fold(w) for g in query.groups for w in g.typed)
+        expansions = query.groups[0].expansions if len(query.groups) == 1 else ()
+        self.whole_names = {self.typed, *expansions}
+        # What each group would be as a whole name: "tib" is the name of the TiB, only a
+        # word of "Bakjour TiB"
+        self.group_names = [{tuple(g.folded), *g.expansions} for g in query.groups]
+        self.channel_tier = 1 if query.kind == "words" else 0
+        number = query.groups[0] if query.kind == "number" else None
+        self.numbers = {number.typed[0], *map(_unquoted, number.alternatives)} if number else set()
+        self._matches: dict[tuple[str, bool], tuple[tuple[int, str | None], ...]] = {}
+        self._whole: dict[tuple[str, str, str | None], tuple[bool, int]] = {}
+
+    def matches(self, text: str, channel_title: bool) -> tuple[tuple[int, str | None], ...]:
+        """Each group's (class, corrected word) in a shown text."""
+        cache_key = (text, channel_title)
+        found = self._matches.get(cache_key)
+        if found is None:
+            digits = "".join(ch for ch in text if "0" <= ch <= "9") if channel_title else None
+            found = tuple(_group_class(g, text, digits) for g in self.query.groups)
+            self._matches[cache_key] = found
+        return found
+
+    def key(self, row: tuple, own: bool) -> tuple:
+        rowid, collection, _, title, subtitle, short = row[:6]
+        channel = collection == "channels"
+        shown_title = title if not short or short in title else f"{title} {short}"
+        in_title = self.matches(shown_title, channel)
+        in_subtitle = self.matches(subtitle or "", False)
+        titled = shown = 0
+        worst = EXACT
+        for (title_class, _), (subtitle_class, _), group in zip(in_title, in_subtitle, self.query.groups):
+            if title_class != _NOT_SHOWN:
+                titled += 1
+                shown += 1
+                worst = max(worst, title_class)
+            elif subtitle_class != _NOT_SHOWN:
+                shown += 1
+                worst = max(worst, subtitle_class)
+            if group.corrections:
+                worst = FUZZY
+        if self.numbers:
+            whole = channel and "".join(ch for ch in title if "0" <= ch <= "9") in self.numbers
+            named = 0
+        else:
+            whole, named = self._named(collection, title, short)
+        tier = self.channel_tier if channel else 1 - self.channel_tier
+        return (
+            not whole, tier, -shown, -titled, -named, worst if shown else _NOT_SHOWN, not own,
+            len(_shown(shown_title)[0]), rowid,
+        )
+
+    def _named(self, collection: str, title: str, short: str | None) -> tuple[bool, int]:
+        """Is the query the record's whole name, and how many of its groups are one of them."""
+        names_key = (collection, title, short)
+        found = self._whole.get(names_key)
+        if found is None:
+            names = _names(collection, title, short)
+            found = (
+                not self.whole_names.isdisjoint(names),
+                sum(1 for group_names in self.group_names if not group_names.isdisjoint(names)),
+            )
+            self._whole[names_key] = found
+        return found
+
+    def hit(self, row: tuple, key: tuple) -> SearchHit:
+        _, collection, record_id, title, subtitle, short, ch_id, ch_kind, ch_value, ch_label = row
+        worst = key[5] if key[5] != _NOT_SHOWN else (FUZZY if self.query.fuzzy else PREFIX)
+        fuzzy_words = []
+        if self.query.fuzzy:
+            shown_title = title if not short or short in title else f"{title} {short}"
+            in_title = self.matches(shown_title, collection == "channels")
+            in_subtitle = self.matches(subtitle or "", False)
+            for group, (_, word), (_, sub_word) in zip(self.query.groups, in_title, in_subtitle):
+                if group.corrections:
+                    fuzzy_words.append((group.typed[0], word or sub_word or self._word_in_index(group)))
+        best = BestChannel(ch_id, ch_kind, ch_value, ch_label) if ch_id else None
+        return SearchHit(
+            collection, record_id, title, subtitle, best, MATCH_NAMES[worst], tuple(fuzzy_words)
+        )
+
+    def _word_in_index(self, group: Group) -> str:
+        """Where the hit does not show the corrected word: the index's most common word that
+        starts with the correction."""
+        for correction in group.corrections:
+            word = self.vocabulary().word_for(correction)
+            if word:
+                return word
+        return group.corrections[0]
 
 
 def run(
@@ -383,38 +423,41 @@ def run(
     query = parse(text, abbreviations)
     if query is None or limit <= 0:
         return []
-    rows = _candidates(db, query, own_org, limit)
-    if not rows[0] and vocabulary is not None and add_corrections(db, query, vocabulary):
-        rows = _candidates(db, query, own_org, limit)
-    candidates, own = rows
-    ranked = sorted(
-        (_rank(query, row, row.rowid in own, vocabulary or _no_vocabulary) for row in candidates),
-        key=lambda pair: pair[0],
-    )
-    return [hit for _, hit in ranked[:limit]]
+    rows, own = _candidates(db, query, own_org, limit)
+    if not rows and vocabulary is not None and add_corrections(db, query, vocabulary):
+        rows, own = _candidates(db, query, own_org, limit)
+    ranker = _Ranker(query, vocabulary or _no_vocabulary)
+    ranked = sorted((ranker.key(row, row[0] in own), row) for row in rows)
+    return [ranker.hit(row, key) for key, row in ranked[:limit]]
 
 
 def _no_vocabulary() -> Vocabulary:
     return Vocabulary({})
 
 
-def _candidates(db, query: Query, own_org: str | None, limit: int) -> tuple[list[_Row], set[int]]:
-    """The rows of the candidate documents, and which of them are the own organisation's."""
+def _candidates(db, query: Query, own_org: str | None, limit: int) -> tuple[list[tuple], set[int]]:
+    """The search_docs rows of the candidate documents, and which are the own organisation's."""
     rowids: dict[int, None] = {}
     own: set[int] = set()
-    for n, expression in enumerate(candidate_queries(query, own_org)):
-        found = [r[0] for r in db.execute(_MATCH_SQL, (expression, max(CANDIDATES, limit)))]
-        if own_org and n == 0:
-            own.update(found)
+    count = max(CANDIDATES, limit)
+    *first, in_title, shown, everywhere = candidate_queries(query, own_org)
+    if first:
+        own.update(r[0] for r in db.execute(_MATCH_SQL, (first[0], count)))
+        rowids.update(dict.fromkeys(own))
+    # Each query's matches rank above the next one's in their tier (every word in the title,
+    # then every word shown, then anywhere): once enough of the tier that comes first are in,
+    # the next query's cannot reach the top.
+    channels_first = query.kind != "words"
+    first_tier: set[int] = set()
+    for expression in (in_title, shown, everywhere):
+        found = [r[0] for r in db.execute(_MATCH_SQL, (expression, count))]
         rowids.update(dict.fromkeys(found))
-    rows: list[_Row] = []
+        first_tier.update(r for r in found if (r >= CHANNEL_BASE) == channels_first)
+        if len(first_tier) >= limit:
+            break
+    rows: list[tuple] = []
     ordered = list(rowids)
     for start in range(0, len(ordered), 500):
         chunk = ordered[start : start + 500]
-        for rowid, collection, rid, title, subtitle, short, ch_id, ch_kind, ch_value, ch_label in db.execute(
-            _DOCS_SQL.format(marks=",".join("?" * len(chunk))), chunk
-        ):
-            best = BestChannel(ch_id, ch_kind, ch_value, ch_label) if ch_id else None
-            rows.append(_Row(rowid, collection, rid, title, subtitle, short, best))
+        rows += db.execute(_DOCS_SQL.format(marks=",".join("?" * len(chunk))), chunk).fetchall()
     return rows, own
-

@@ -2,21 +2,23 @@
 one-pass build after an initial sync or a bulk import.
 
 Layout (migration 0003; figures in tests/perf/bench_search.py and the README):
-- One contentless FTS5 table ``search_index(title, body, org)``: unicode61 with remove_diacritics
-  2, so case and diacritics fold (Södertörn, sodertorn and SÖDERTÖRN are one token; the ranking
-  tells them apart, see search.py); prefix indexes for 1–3 characters; detail=column (which
-  column a word is in, not where: enough for the title/body tiers, a third of detail=full's
-  size; phrases are not needed, an abbreviation's expansion is matched as its words).
-  ``org`` holds one token naming the record's organisation (ORG_MARK + its id), so "this
-  organisation's matches" is one indexed FTS query. Users' words can never match it: their
-  queries name the title and body columns, and the mark is a private-use character.
+- One contentless FTS5 table ``search_index(title, context, body)``: unicode61 with
+  remove_diacritics 2, so case and diacritics fold (Södertörn, sodertorn and SÖDERTÖRN are one
+  token; the ranking tells them apart, see search.py); prefix indexes for 1–3 characters;
+  detail=column (which column a word is in, not where: enough for the candidate queries, half
+  of detail=full's size; phrases are not needed, an abbreviation's expansion is matched as its
+  words). ``title`` holds what a hit's title shows (and the short name), ``context`` what its
+  subtitle shows (a function's organisation; a channel's label, function and organisation),
+  ``body`` the rest. ``context`` also holds one token naming the record's organisation
+  (ORG_MARK + its id), so "this organisation's matches" is one indexed FTS query; a typed word
+  never matches it (the mark is a private-use character, which the query's words never hold).
 - ``search_docs`` holds one row per searchable record, its rowid being the document's rowid,
   with what a hit shows (title, subtitle, best channel) and the short name the ranking compares.
   Rowids are laid out by collection (ROWID_BASE): organisations, forums, routines and functions
   come before channels in FTS5's rowid order, which is the order a bounded candidate set keeps.
 - A document holds what a person would type to find it: a function's has its organisation's
   name and short name and its channels' labels and numbers, so "tib sos" finds the TiB of SOS
-  Alarm; a channel's title is its value, its body the function's and organisation's names.
+  Alarm; a channel's title is its value, its context the function's and organisation's names.
 - A phone number is indexed nationally and internationally ("0701740605", "46701740605"); a
   channel's document also holds every tail of its digits of three or more ("1740605", "0605",
   "605"), so a number is found by any fragment typed (a prefix of one of those). Digit runs of
@@ -83,9 +85,10 @@ class BestChannel:
 
 
 class Doc(NamedTuple):
-    title_terms: str  # the FTS title column
-    body: str  # the FTS body column
-    org_id: str | None  # the record's organisation (the FTS org column)
+    title_terms: str  # the FTS title column: what the hit's title shows, and the short name
+    context: str  # the FTS context column: what the hit's subtitle shows (its organisation …)
+    body: str  # the FTS body column: the rest a person might type to find it
+    org_id: str | None  # the record's organisation (its token joins the context column)
     title: str  # as a hit shows it
     subtitle: str | None
     short_name: str | None
@@ -102,7 +105,8 @@ def _chunks(items: Sequence[Any], size: int = _CHUNK) -> Iterator[Sequence[Any]]
 
 
 def _join(*parts: Any) -> str:
-    return " ".join(str(p) for p in parts if p not in (None, ""))
+    """The non-empty parts, space-separated (a pulled value may be a number: as text)."""
+    return " ".join([p if type(p) is str else str(p) for p in parts if p is not None and p != ""])
 
 
 # ------------------------------------------------------------------ numbers
@@ -369,7 +373,7 @@ class _Docs:
         out: dict[str, Doc | None] = {}
         for rid, row in self._live(self._orgs(ids), ids, out, 1):
             _, name, short, website, notes, _ = row
-            out[rid] = Doc(_join(name, short), _join(website, notes), rid, name, short, short, None)
+            out[rid] = Doc(_join(name, short), "", _join(website, notes), rid, name, short, short, None)
         return out
 
     def _functions(self, ids: Iterable[str]) -> dict[str, Doc | None]:
@@ -386,18 +390,15 @@ class _Docs:
                 org = None
             org_name, org_short = (org[1], org[2]) if org is not None else (None, None)
             own = channels.get(rid, ())
-            body = _join(
-                org_name, org_short, description,
-                *(_channel_terms(c[2], c[3], c[4], lang) for c in own),
-            )
+            body = _join(description, *(_channel_terms(c[2], c[3], c[4], lang) for c in own))
             best = None
             if own:
                 c = own[0]
                 best = BestChannel(c[0], c[2], _channel_display(c[2], c[3]), c[4])
             title = f"{name} ({short})" if short and short != name else name
             out[rid] = Doc(
-                _join(name, short), body, org_id if org is not None else None, title,
-                org_name, short, best,
+                _join(name, short), _join(org_name, org_short), body,
+                org_id if org is not None else None, title, org_name, short, best,
             )
         return out
 
@@ -424,11 +425,11 @@ class _Docs:
                 p for p in (label or channel_kind_label(kind, lang), fn_name, org_short or org_name) if p
             )
             # The value is the channel's title (a typed number or address finds the channel
-            # itself first); label, kind, function and organisation are its body.
+            # itself first); label, kind, function and organisation are its context.
             out[rid] = Doc(
                 number_terms(kind, value, True),
-                _join(label, channel_kind_label(kind, lang), fn_name, fn_short, org_name, org_short, note),
-                org_id, display, subtitle, None, BestChannel(rid, kind or "", display, label),
+                _join(label, channel_kind_label(kind, lang), fn_name, fn_short, org_name, org_short),
+                note or "", org_id, display, subtitle, None, BestChannel(rid, kind or "", display, label),
             )
         return out
 
@@ -437,7 +438,7 @@ class _Docs:
         for rid, row in self._live(self._rows("forums", _FORUM_COLUMNS, ids), ids, out, 1):
             _, name, level, purpose, cadence, meeting, _ = row
             label = level_label(level, self.lang)
-            out[rid] = Doc(name, _join(label, purpose, cadence, meeting), None, name, label or None, None, None)
+            out[rid] = Doc(name, label, _join(purpose, cadence, meeting), None, name, label or None, None, None)
         return out
 
     def _routines(self, ids: Iterable[str]) -> dict[str, Doc | None]:
@@ -456,10 +457,10 @@ class _Docs:
             forum_name = forum[1] if forum is not None and not forum[-1] else None
             live_org = org is not None and not org[5]
             org_name = org[1] if live_org else None
-            # The forum's name is the subtitle, not body text: searching a forum's name should
-            # rank the forum above its routines (their titles still match on their own words).
+            # The forum's name is the subtitle but not indexed: searching a forum's name should
+            # find the forum, not every routine of it (their titles match on their own words).
             out[rid] = Doc(
-                title, _join(org_name, trigger, body), org_id if live_org else None, title,
+                title, org_name or "", _join(trigger, body), org_id if live_org else None, title,
                 forum_name or org_name, None, None,
             )
         return out
@@ -467,7 +468,7 @@ class _Docs:
 
 # ------------------------------------------------------------------ writing documents
 
-_INSERT_INDEX = "INSERT INTO search_index(rowid, title, body, org) VALUES (?, ?, ?, ?)"
+_INSERT_INDEX = "INSERT INTO search_index(rowid, title, context, body) VALUES (?, ?, ?, ?)"
 _INSERT_DOCS = (
     "INSERT INTO search_docs(rowid, collection, record_id, title, subtitle, short_name, "
     "channel_id, channel_kind, channel_value, channel_label) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
@@ -477,7 +478,7 @@ _INSERT_DOCS = (
 def _rows_for(rowid: int, collection: str, rid: str, doc: Doc) -> tuple[tuple, tuple]:
     best = doc.best
     return (
-        (rowid, doc.title_terms, doc.body, org_token(doc.org_id)),
+        (rowid, doc.title_terms, _join(doc.context, org_token(doc.org_id)), doc.body),
         (
             rowid, collection, rid, doc.title, doc.subtitle, doc.short_name,
             best.channel_id if best else None, best.kind if best else None,
@@ -531,7 +532,7 @@ def rebuild_docs(
             index_rows.append(index_row)
             doc_rows.append(doc_row)
             if texts is not None:
-                texts.extend((doc.title_terms, doc.body))
+                texts.extend((doc.title_terms, doc.context, doc.body))
     if removals:
         db.executemany("DELETE FROM search_index WHERE rowid = ?", removals)
         db.executemany("DELETE FROM search_docs WHERE rowid = ?", removals)

@@ -1,5 +1,6 @@
 """Search index for forgiving matching: folded diacritics, short prefix indexes, detail=column,
-an organisation column; search documents with the short name the ranking compares.
+a context column (what a hit's subtitle shows, and its organisation's token); search documents
+with the short name the ranking compares.
 
 Revision ID: 0003
 Revises: 0002
@@ -39,10 +40,10 @@ def upgrade() -> None:
         )
     op.create_index('ix_search_docs_record_id', 'search_docs', ['record_id'], unique=True)
     # unicode61 with remove_diacritics 2 folds case and diacritics (å, ä → a; ö → o; é → e);
-    # the org column holds one private-use token per document naming its organisation.
+    # the context column also holds a private-use token naming the document's organisation.
     op.execute(
         "CREATE VIRTUAL TABLE search_index USING fts5("
-        "title, body, org, content='', contentless_delete=1, "
+        "title, context, body, content='', contentless_delete=1, "
         "tokenize='unicode61 remove_diacritics 2', prefix='1 2 3', detail=column)"
     )
 
