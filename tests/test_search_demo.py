@@ -10,7 +10,7 @@ import pytest
 from desktop.session import unlock_session
 from desktop.store import Store
 from desktop.store.demo import demo_record_id, load_demo
-from desktop.store.store import META_SEARCH_PENDING
+from desktop.store.store import META_SEARCH_OWN_ORG, META_SEARCH_PENDING
 from test_cli import PASSPHRASE, run
 
 # typed -> (the key of the demo record meant, what a hit line shows for it)
@@ -104,6 +104,16 @@ def test_tib_on_a_lansstyrelsen_device_through_the_cli(demo_vault):
     assert "Solna stad" in hit_lines(result.stdout)[0]
     result = run(demo_vault, "search", "--org", "Ingen sådan aktör", "TiB")
     assert result.returncode == 1 and "Ingen aktör heter" in result.stderr
+
+
+def test_a_demo_vault_takes_its_own_organisation_from_a_setting(tmp_path):
+    data_dir = tmp_path / "data"
+    assert run(data_dir, "init", "--demo").returncode == 0
+    session = unlock_session(data_dir, PASSPHRASE)
+    session.store.set_meta(META_SEARCH_OWN_ORG, "Solna stad")
+    session.close()
+    assert "Solna stad" in hit_lines(run(data_dir, "search", "TiB").stdout)[0]
+    assert "Länsstyrelsen" in hit_lines(run(data_dir, "search", "--org", "lst", "TiB").stdout)[0]
 
 
 def test_a_fuzzy_hit_says_which_word_it_matched_in_the_cli(demo_vault):

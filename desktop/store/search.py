@@ -51,6 +51,8 @@ __all__ = ["BestChannel", "SearchHit", "Query", "parse", "run"]
 
 @dataclass(frozen=True, slots=True)
 class SearchHit:
+    """One hit as a list shows it; a function's hit carries its best channel, a channel's itself."""
+
     collection: str
     record_id: str
     title: str
@@ -112,9 +114,9 @@ class Query:
         return any(g.corrections for g in self.groups)
 
     def expression(self, column: str | None = None) -> str:
-        """The FTS5 query: every group required; in one column, or anywhere. (Anywhere needs
-        no column filter, which would cost: a typed word can never match the org column's
-        private-use tokens.)"""
+        """The FTS5 query: every group required; in these columns, or anywhere. (Anywhere
+        needs no column filter, which would cost: a typed word never matches the
+        organisation tokens of the context column, see search_index.ORG_MARK.)"""
         expression = " AND ".join(g.expression() for g in self.groups)
         return f"{{{column}}} : ({expression})" if column else expression
 

@@ -18,6 +18,7 @@ import os
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 from pathlib import Path
 
@@ -62,18 +63,29 @@ def start_server(db_url: str) -> tuple[subprocess.Popen, str]:
 
 
 class Timers:
+    """Time spent per wrapped call, exclusive: a timed call inside another (the index pass that
+    a small last page starts inside apply_pulled) counts for itself, not for the outer one."""
+
     def __init__(self) -> None:
         self.spent: dict[str, float] = {}
         self.calls: dict[str, int] = {}
+        self._running = threading.local()
 
     def wrap(self, name: str, function):
         def timed(*args, **kwargs):
+            stack = self._running.__dict__.setdefault("stack", [])
+            outer = stack[-1] if stack else None
+            stack.append(name)
             started = time.perf_counter()
             try:
                 return function(*args, **kwargs)
             finally:
-                self.spent[name] = self.spent.get(name, 0.0) + time.perf_counter() - started
+                elapsed = time.perf_counter() - started
+                stack.pop()
+                self.spent[name] = self.spent.get(name, 0.0) + elapsed
                 self.calls[name] = self.calls.get(name, 0) + 1
+                if outer is not None:
+                    self.spent[outer] = self.spent.get(outer, 0.0) - elapsed
         return timed
 
 
