@@ -37,7 +37,7 @@ import re
 from contextlib import contextmanager
 from dataclasses import dataclass
 from functools import lru_cache
-from typing import Any, Callable, Iterable, Iterator, Mapping, NamedTuple, Sequence
+from typing import Any, Callable, Iterable, Iterator, Mapping, Sequence
 
 from desktop.store.messages import channel_kind_label, language, level_label
 from desktop.store.phones import format_phone
@@ -84,15 +84,14 @@ class BestChannel:
     label: str | None = None
 
 
-class Doc(NamedTuple):
-    title_terms: str  # the FTS title column: what the hit's title shows, and the short name
-    context: str  # the FTS context column: what the hit's subtitle shows (its organisation …)
-    body: str  # the FTS body column: the rest a person might type to find it
-    org_id: str | None  # the record's organisation (its token joins the context column)
-    title: str  # as a hit shows it
-    subtitle: str | None
-    short_name: str | None
-    best: BestChannel | None
+# A document, as the builders make it: a plain tuple (100k of them are made in one pass), the
+# FTS5 columns first and then search_docs' columns after (rowid, collection, record_id).
+Doc = tuple
+# (title_terms: the FTS title column, what the hit's title shows and the short name;
+#  context: the FTS context column, what its subtitle shows, and its organisation's token;
+#  body: the FTS body column, the rest a person might type to find it;
+#  title, subtitle, short_name, channel_id, channel_kind, channel_value, channel_label: as shown)
+DOC_INDEX_COLUMNS = 3
 
 
 def org_token(org_id: str | None) -> str | None:
@@ -288,14 +287,14 @@ def dependent_docs(
 
 _ORG_COLUMNS = "record_id, name, short_name, website, notes, deleted"
 _FUNCTION_COLUMNS = "record_id, organisation_id, name, short_name, description, deleted"
-_CHANNEL_COLUMNS = "record_id, function_id, kind, value, label, note, deleted"
-_OWN_CHANNEL_COLUMNS = "record_id, function_id, kind, value, label, priority, rowid"
+# A channel's own document and its function's both read these (one scan in the one-pass build).
+_CHANNEL_COLUMNS = "record_id, function_id, kind, value, label, priority, rowid, note, deleted"
 _FORUM_COLUMNS = "record_id, name, level, purpose, cadence, meeting_channel, deleted"
 _ROUTINE_COLUMNS = 'record_id, title, forum_id, organisation_id, "trigger", body, deleted'
 
 
 def _channel_order(row: tuple) -> tuple:
-    # row: _OWN_CHANNEL_COLUMNS; no priority sorts last, then priority, then creation order
+    # row: _CHANNEL_COLUMNS; no priority sorts last, then priority, then creation order
     priority = row[5]
     return (priority is None, priority if priority is not None else 0, row[6])
 
@@ -328,9 +327,7 @@ class _Docs:
         if self.everything:
             if self._all_channels is None:
                 grouped: dict[str, list[tuple]] = {}
-                for row in self.db.execute(
-                    f"SELECT {_OWN_CHANNEL_COLUMNS} FROM channels WHERE deleted = 0"
-                ):
+                for row in self._rows("channels", _CHANNEL_COLUMNS, ()).values():
                     grouped.setdefault(row[1], []).append(row)
                 for rows in grouped.values():
                     if len(rows) > 1:
@@ -341,7 +338,7 @@ class _Docs:
         for chunk in _chunks(list(function_ids)):
             marks = ",".join("?" * len(chunk))
             for row in self.db.execute(
-                f"SELECT {_OWN_CHANNEL_COLUMNS} FROM channels "
+                f"SELECT {_CHANNEL_COLUMNS} FROM channels "
                 f"WHERE deleted = 0 AND function_id IN ({marks})",
                 chunk,
             ):
@@ -369,11 +366,21 @@ class _Docs:
     def build(self, collection: str, ids: Iterable[str]) -> dict[str, Doc | None]:
         return getattr(self, f"_{collection}")(ids)
 
+    def _org_context(self, orgs: Mapping[str, tuple], org_id: str | None) -> tuple[str | None, str | None, str | None]:
+        """A live organisation's (name, short name, token), or Nones."""
+        org = orgs.get(org_id) if org_id else None
+        if org is None or org[5]:
+            return None, None, None
+        return org[1], org[2], org_token(org_id)
+
     def _organisations(self, ids: Iterable[str]) -> dict[str, Doc | None]:
         out: dict[str, Doc | None] = {}
         for rid, row in self._live(self._orgs(ids), ids, out, 1):
             _, name, short, website, notes, _ = row
-            out[rid] = Doc(_join(name, short), "", _join(website, notes), rid, name, short, short, None)
+            out[rid] = (
+                _join(name, short), org_token(rid), _join(website, notes), name, short, short,
+                None, None, None, None,
+            )
         return out
 
     def _functions(self, ids: Iterable[str]) -> dict[str, Doc | None]:
@@ -385,20 +392,18 @@ class _Docs:
         out: dict[str, Doc | None] = {}
         for rid, row in self._live(rows, ids, out, 2):
             _, org_id, name, short, description, _ = row
-            org = orgs.get(org_id) if org_id else None
-            if org is not None and org[5]:
-                org = None
-            org_name, org_short = (org[1], org[2]) if org is not None else (None, None)
+            org_name, org_short, token = self._org_context(orgs, org_id)
             own = channels.get(rid, ())
-            body = _join(description, *(_channel_terms(c[2], c[3], c[4], lang) for c in own))
-            best = None
+            body = _join(description, *[_channel_terms(c[2], c[3], c[4], lang) for c in own])
+            title = f"{name} ({short})" if short and short != name else name
             if own:
                 c = own[0]
-                best = BestChannel(c[0], c[2], _channel_display(c[2], c[3]), c[4])
-            title = f"{name} ({short})" if short and short != name else name
-            out[rid] = Doc(
-                _join(name, short), _join(org_name, org_short), body,
-                org_id if org is not None else None, title, org_name, short, best,
+                best = (c[0], c[2], _channel_display(c[2], c[3]), c[4])
+            else:
+                best = (None, None, None, None)
+            out[rid] = (
+                _join(name, short), _join(org_name, org_short, token), body, title, org_name,
+                short, *best,
             )
         return out
 
@@ -412,24 +417,21 @@ class _Docs:
         lang = self.lang
         out: dict[str, Doc | None] = {}
         for rid, row in self._live(rows, ids, out, 3):
-            _, function_id, kind, value, label, note, _ = row
+            _, function_id, kind, value, label, _, _, note, _ = row
             function = functions.get(function_id) if function_id else None
-            fn_name = fn_short = org_id = org_name = org_short = None
+            fn_name = fn_short = org_name = org_short = token = None
             if function is not None and not function[5]:
                 fn_name, fn_short = function[2], function[3]
-                org = orgs.get(function[1]) if function[1] else None
-                if org is not None and not org[5]:
-                    org_id, org_name, org_short = function[1], org[1], org[2]
+                org_name, org_short, token = self._org_context(orgs, function[1])
             display = _channel_display(kind, value)
-            subtitle = ", ".join(
-                p for p in (label or channel_kind_label(kind, lang), fn_name, org_short or org_name) if p
-            )
+            kind_label = channel_kind_label(kind, lang)
+            subtitle = ", ".join([p for p in (label or kind_label, fn_name, org_short or org_name) if p])
             # The value is the channel's title (a typed number or address finds the channel
             # itself first); label, kind, function and organisation are its context.
-            out[rid] = Doc(
+            out[rid] = (
                 number_terms(kind, value, True),
-                _join(label, channel_kind_label(kind, lang), fn_name, fn_short, org_name, org_short),
-                note or "", org_id, display, subtitle, None, BestChannel(rid, kind or "", display, label),
+                _join(label, kind_label, fn_name, fn_short, org_name, org_short, token),
+                note or "", display, subtitle, None, rid, kind or "", display, label,
             )
         return out
 
@@ -438,7 +440,10 @@ class _Docs:
         for rid, row in self._live(self._rows("forums", _FORUM_COLUMNS, ids), ids, out, 1):
             _, name, level, purpose, cadence, meeting, _ = row
             label = level_label(level, self.lang)
-            out[rid] = Doc(name, label, _join(purpose, cadence, meeting), None, name, label or None, None, None)
+            out[rid] = (
+                name, label, _join(purpose, cadence, meeting), name, label or None, None,
+                None, None, None, None,
+            )
         return out
 
     def _routines(self, ids: Iterable[str]) -> dict[str, Doc | None]:
@@ -453,15 +458,13 @@ class _Docs:
         for rid, row in self._live(rows, ids, out, 1):
             _, title, forum_id, org_id, trigger, body, _ = row
             forum = forums.get(forum_id) if forum_id else None
-            org = orgs.get(org_id) if org_id else None
             forum_name = forum[1] if forum is not None and not forum[-1] else None
-            live_org = org is not None and not org[5]
-            org_name = org[1] if live_org else None
+            org_name, _, token = self._org_context(orgs, org_id)
             # The forum's name is the subtitle but not indexed: searching a forum's name should
             # find the forum, not every routine of it (their titles match on their own words).
-            out[rid] = Doc(
-                title, org_name or "", _join(trigger, body), org_id if live_org else None, title,
-                forum_name or org_name, None, None,
+            out[rid] = (
+                title, _join(org_name, token), _join(trigger, body), title, forum_name or org_name,
+                None, None, None, None, None,
             )
         return out
 
@@ -473,18 +476,6 @@ _INSERT_DOCS = (
     "INSERT INTO search_docs(rowid, collection, record_id, title, subtitle, short_name, "
     "channel_id, channel_kind, channel_value, channel_label) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
 )
-
-
-def _rows_for(rowid: int, collection: str, rid: str, doc: Doc) -> tuple[tuple, tuple]:
-    best = doc.best
-    return (
-        (rowid, doc.title_terms, _join(doc.context, org_token(doc.org_id)), doc.body),
-        (
-            rowid, collection, rid, doc.title, doc.subtitle, doc.short_name,
-            best.channel_id if best else None, best.kind if best else None,
-            best.value if best else None, best.label if best else None,
-        ),
-    )
 
 
 def rebuild_docs(
@@ -528,11 +519,10 @@ def rebuild_docs(
             if rowid is None:
                 rowid = next_rowid[collection]
                 next_rowid[collection] += 1
-            index_row, doc_row = _rows_for(rowid, collection, rid, doc)
-            index_rows.append(index_row)
-            doc_rows.append(doc_row)
+            index_rows.append((rowid, *doc[:DOC_INDEX_COLUMNS]))
+            doc_rows.append((rowid, collection, rid, *doc[DOC_INDEX_COLUMNS:]))
             if texts is not None:
-                texts.extend((doc.title_terms, doc.context, doc.body))
+                texts.extend(doc[:DOC_INDEX_COLUMNS])
     if removals:
         db.executemany("DELETE FROM search_index WHERE rowid = ?", removals)
         db.executemany("DELETE FROM search_docs WHERE rowid = ?", removals)
@@ -578,9 +568,8 @@ def build_all(db, progress: Progress | None = None) -> int:
                     if doc is None:
                         continue
                     rowid += 1
-                    index_row, doc_row = _rows_for(rowid, collection, rid, doc)
-                    index_rows.append(index_row)
-                    doc_rows.append(doc_row)
+                    index_rows.append((rowid, *doc[:DOC_INDEX_COLUMNS]))
+                    doc_rows.append((rowid, collection, rid, *doc[DOC_INDEX_COLUMNS:]))
                 db.executemany(_INSERT_INDEX, index_rows)
                 db.executemany(_INSERT_DOCS, doc_rows)
                 done += len(chunk)

@@ -973,8 +973,9 @@ class Store:
         a word the index has nothing for is corrected for one or two typos ("polsi"); an
         abbreviation matches its expansion and back; three or more digits find every channel
         whose number holds them. ``own_org`` (an organisation's record id; by default the
-        organisation this device is enrolled for) ranks that organisation's hits first among
-        equals. Deleted records never appear. Empty or punctuation-only text gives [].
+        organisation this device is enrolled for; "" for none) ranks that organisation's hits
+        first among equals. Deleted records never appear. Empty or punctuation-only text
+        gives [].
 
         When a sync or bulk import left documents to index, the search runs that pass first
         (``index_status()`` says so beforehand).
