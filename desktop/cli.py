@@ -20,8 +20,8 @@ from desktop import session as sessions
 from desktop.messages import set_language, tr
 from desktop.store import Store, StoreError, format_phone
 from desktop.store.demo import load_demo
-from desktop.store.store import META_SEARCH_OWN_ORG
 from desktop.store.messages import channel_kind_label, collection_label
+from desktop.store.store import META_SEARCH_OWN_ORG
 from desktop.vault import KdfParams, Vault, VaultError, calibrate_kdf
 from sync.records import PHONE_CHANNEL_KINDS
 

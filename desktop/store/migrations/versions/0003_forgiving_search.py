@@ -23,6 +23,8 @@ depends_on = None
 
 
 def upgrade() -> None:
+    # The index is merged by its own pass now; this flag of the old per-page indexing is gone.
+    op.execute("DELETE FROM meta WHERE key = 'search_merge_due'")
     op.execute("DROP TABLE IF EXISTS search_index")
     op.drop_table("search_docs")
     op.create_table('search_docs',
