@@ -15,6 +15,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -208,6 +209,7 @@ def main() -> None:
     finally:
         process.terminate()
         process.wait(10)
+        shutil.rmtree(work, ignore_errors=True)  # two 100k-record databases and the server's
 
     assert synced == total, (synced, total)
     assert hits, "search found nothing after the sync"
