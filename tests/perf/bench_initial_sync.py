@@ -199,7 +199,7 @@ def main() -> None:
         engine.close()
         synced = store.count("functions") + store.count("channels")
         index_state = store.index_status().state
-        hits = store.search("funktion 004711")
+        hits = store.search(f"funktion {min(4711, args.records // 2 - 1):06d}")
         store.close()
         store_mb = sum(p.stat().st_size for p in (work / "client").iterdir()) / 1e6
         records = [r for page in pulled_pages for r in page if r["collection"] in ("functions", "channels")]
