@@ -180,3 +180,14 @@ def demo_vault(tmp_path_factory) -> Path:
     result = run(data_dir, "init", "--demo")
     assert result.returncode == 0, result.stderr
     return data_dir
+
+
+def test_a_language_block_without_a_language_keeps_the_surrounding_one() -> None:
+    from desktop.store.messages import channel_kind_label
+
+    with in_language("en"):
+        with in_language(None):
+            assert tr("Search: ") == "Search: "
+        assert channel_kind_label("mobile") == "Mobile"  # passes lang=None inside
+    with in_language("sv"):
+        assert channel_kind_label("mobile") == "Mobil"
