@@ -738,6 +738,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     rejected.add_argument("change", nargs="?", metavar="ID", help=tr("the change's id (or its beginning)"))
     rejected.set_defaults(func=cmd_rejected)
+    __import__("desktop.cli_activation").cli_activation.add_commands(commands)  # activated mode (imports this module)
     return parser
 
 

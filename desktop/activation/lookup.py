@@ -11,10 +11,12 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from datetime import datetime
 from typing import Any, Callable, Sequence, TypeVar
 
-from desktop.activation.model import ActivationSummary, CallListRow, JournalEntry
+from desktop.activation.model import ActivationSummary, CallListRow, Checklist, ChecklistStep, JournalEntry
 from desktop.activation.words import ActivationError
+from sync.clock import format_time
 
 T = TypeVar("T")
 _ID_BEGINNING = re.compile(r"[0-9a-f][0-9a-f-]{3,35}\Z")
@@ -111,3 +113,42 @@ def find_entry(entries: Sequence[JournalEntry], text: str, activation_id: str) -
         haystack=lambda e: e.entry_id, unknown="activation.unknown_entry",
         ambiguous="activation.ambiguous_entry", activation=activation_id[:8],
     )
+
+
+def find_organisation(store: Any, text: str) -> str:
+    """An organisation's id from its id (or a unique beginning), name or short name."""
+    organisations = store.list("organisations")
+    chosen = _pick(
+        text, organisations, key=lambda o: o["record_id"], names=lambda o: o["fields"].get("name") or "",
+        haystack=lambda o: f'{o["fields"].get("name") or ""} {o["fields"].get("short_name") or ""}',
+        unknown="activation.unknown_organisation", ambiguous="activation.ambiguous_organisation",
+    )
+    return chosen["record_id"]
+
+
+def find_step(checklists: Sequence[Checklist], text: str) -> ChecklistStep:
+    """A step by its place, "2.3" (checklist 2, step 3), as the checklist listing numbers them."""
+    match = re.fullmatch(r"\s*(\d+)\.(\d+)\s*", text)
+    if match:
+        number, place = int(match.group(1)), int(match.group(2))
+        if 1 <= number <= len(checklists) and 1 <= place <= len(checklists[number - 1].steps):
+            return checklists[number - 1].steps[place - 1]
+    raise ActivationError("activation.unknown_step", text=text)
+
+
+def parse_time_text(text: str, *, now: datetime | None = None) -> str:
+    """A time a person types, as stored (ISO 8601 UTC with milliseconds and Z): "14:30" (today,
+    local time), "2026-12-06 14:30" (local time) or an ISO time with its zone."""
+    wanted = text.strip()
+    local_now = (now or datetime.now().astimezone()).astimezone()
+    try:
+        if re.fullmatch(r"\d{1,2}[:.]\d{2}", wanted):
+            hour, minute = (int(p) for p in re.split(r"[:.]", wanted))
+            moment = local_now.replace(hour=hour, minute=minute, second=0, microsecond=0)
+        else:
+            moment = datetime.fromisoformat(wanted.replace("Z", "+00:00"))
+            if moment.tzinfo is None:
+                moment = moment.replace(tzinfo=local_now.tzinfo)
+    except ValueError:
+        raise ActivationError("activation.bad_time", text=wanted) from None
+    return format_time(int(moment.timestamp() * 1000))

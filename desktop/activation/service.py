@@ -14,6 +14,7 @@ follow, by time.
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import Any, Iterable, Mapping, Sequence
 
 from desktop.activation import situation as situation_mod
@@ -180,6 +181,12 @@ class ActivationService:
             ))
         return out
 
+    def elapsed_ms(self, summary: ActivationSummary) -> int:
+        """Time since the activation started (to its end, once ended)."""
+        started = _ms(summary.started_at)
+        end = _ms(summary.ended_at) if summary.ended_at else self.now_ms()
+        return max(0, (end or 0) - started) if started is not None else 0
+
     def _server_seqs(self, collection: str) -> set[str]:
         return {record_id for record_id, _seq in self.store.server_seqs(collection)}
 
@@ -263,16 +270,36 @@ class ActivationService:
 
     # --- call-out -------------------------------------------------------------------------------
 
-    def call_list(self, activation_id: str, *, now_ms: int | None = None) -> CallList:
-        """Every member function of the activation's forum, with its channels in priority order,
-        the latest call-out event and the time it took to answer."""
-        summary = self.summary(activation_id)
-        now = self.now_ms() if now_ms is None else now_ms
-        members = self._members(summary.forum_id)
+    def forum_rows(self, forum_id: str) -> list[CallListRow]:
+        """A forum's call list without call-out: every member function and the convenor, with
+        organisation, role, mandate and channels in priority order (the printed call list)."""
+        members = self._members(forum_id)
         functions = {f["record_id"]: f for f in self.store.get_many("functions", [m[0] for m in members])}
         org_names = self._names("organisations", (f["fields"].get("organisation_id") for f in functions.values()))
         channels = channels_by_function(self.store, list(functions))
-        events = self.callout_events(activation_id, org_names)
+        rows = []
+        for function_id, role, mandate, reports_back in members:
+            function = functions.get(function_id)
+            if function is None:
+                continue  # deleted since the mandate was given
+            fields = function["fields"]
+            rows.append(CallListRow(
+                function_id=function_id, name=function_name(fields),
+                organisation_id=fields.get("organisation_id") or "",
+                organisation_name=org_names.get(fields.get("organisation_id") or "", ""),
+                role=role, mandate=mandate, reports_back=reports_back,
+                channels=tuple(channels.get(function_id, [])), latest=None, acknowledged_after_ms=None,
+            ))
+        rows.sort(key=lambda r: (r.role != "convenor", r.organisation_name.casefold(), r.name.casefold()))
+        return rows
+
+    def call_list(self, activation_id: str, *, now_ms: int | None = None) -> CallList:
+        """The activation's call list: the forum's rows (``forum_rows``) with each function's
+        latest call-out event and the time it took to answer."""
+        summary = self.summary(activation_id)
+        now = self.now_ms() if now_ms is None else now_ms
+        rows = self.forum_rows(summary.forum_id)
+        events = self.callout_events(activation_id, {r.organisation_id: r.organisation_name for r in rows})
         latest: dict[str, CalloutEvent] = {}
         first_answer: dict[str, int] = {}
         for event in events:  # oldest first
@@ -282,22 +309,11 @@ class ActivationService:
                 if at is not None:
                     first_answer[event.function_id] = at
         started = _ms(summary.started_at) or now
-        rows = []
-        for function_id, role, mandate, reports_back in members:
-            function = functions.get(function_id)
-            if function is None:
-                continue  # deleted since the mandate was given
-            fields = function["fields"]
-            answered = first_answer.get(function_id)
-            rows.append(CallListRow(
-                function_id=function_id, name=function_name(fields),
-                organisation_id=fields.get("organisation_id") or "",
-                organisation_name=org_names.get(fields.get("organisation_id") or "", ""),
-                role=role, mandate=mandate, reports_back=reports_back,
-                channels=tuple(channels.get(function_id, [])), latest=latest.get(function_id),
-                acknowledged_after_ms=max(0, answered - started) if answered is not None else None,
-            ))
-        rows.sort(key=lambda r: (r.role != "convenor", r.organisation_name.casefold(), r.name.casefold()))
+        rows = [
+            replace(row, latest=latest.get(row.function_id), acknowledged_after_ms=(
+                max(0, first_answer[row.function_id] - started) if row.function_id in first_answer else None))
+            for row in rows
+        ]
         end = _ms(summary.ended_at) if summary.ended_at else now
         return CallList(summary, tuple(rows), tuple(events), now, max(0, (end or now) - started))
 

@@ -4,9 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from desktop.i18n import N_, NP_, keyed, label
+from desktop.i18n import N_, NP_, in_language, keyed, label
 
-# In a call-out list the keys 1 2 3 4 mark these (UI.md "Keyboard").
 STATUS_LABELS: dict[str, tuple[str, str]] = {
     "not_tried": NP_("call-out status", "not tried"),
     "no_answer": NP_("call-out status", "no answer"),
@@ -65,6 +64,12 @@ ERRORS: dict[str, str] = {
     "activation.ambiguous_function": N_(
         "“{text}” matches several functions on the call list: {names}. Be more specific."
     ),
+    "activation.unknown_organisation": N_("No organisation matches “{text}”."),
+    "activation.ambiguous_organisation": N_("“{text}” matches several organisations: {names}. Be more specific."),
+    "activation.unknown_step": N_(
+        "There is no step “{text}”. Number a step as the checklist lists it, e.g. 1.3 "
+        "(checklist 1, step 3)."
+    ),
     "activation.unknown_entry": N_(
         "No journal entry of this activation matches “{text}”. “samverka log {activation}” "
         "lists them with their ids."
@@ -118,3 +123,44 @@ def role_label(role: str | None) -> str:
 
 def exercise_word() -> str:
     return label(EXERCISE)
+
+
+def elapsed_text(ms: int | None) -> str:
+    """A duration as a duty officer reads it: "35 s", "4 min 10 s", "2 h 05 min"."""
+    if ms is None:
+        return ""
+    seconds = max(0, int(ms)) // 1000
+    if seconds < 60:
+        return f"{seconds} s"
+    minutes, seconds = divmod(seconds, 60)
+    if minutes < 60:
+        return f"{minutes} min {seconds:02d} s"
+    hours, minutes = divmod(minutes, 60)
+    return f"{hours} h {minutes:02d} min"
+
+
+# In a call-out list the keys 1 2 3 4 mark these statuses (UI.md "Keyboard").
+STATUS_KEYS = {"1": "no_answer", "2": "reached", "3": "attending", "4": "declined"}
+
+
+def _code_of(text: str, table: dict[str, tuple[str, str]]) -> str | None:
+    wanted = " ".join(text.split()).casefold()
+    for code, marked in table.items():
+        words = {code, code.replace("_", " ")}
+        for lang in ("sv", "en"):
+            with in_language(lang):
+                words.add(label(marked).casefold())
+        if wanted in words:
+            return code
+    return None
+
+
+def status_from_text(text: str) -> str | None:
+    """A call-out status from its code, its word in either language, or its key in a call-out
+    list (1 no answer, 2 reached, 3 attending, 4 declined); None if unknown."""
+    return STATUS_KEYS.get(text.strip()) or _code_of(text, STATUS_LABELS)
+
+
+def kind_from_text(text: str) -> str | None:
+    """A journal kind from its code or its word in either language; None if unknown."""
+    return _code_of(text, KIND_LABELS)
