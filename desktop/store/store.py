@@ -1924,7 +1924,8 @@ class Store:
         entry as ``get`` shapes it plus ``clock`` (its ``text`` field's clock), ``server_seq``
         and ``link`` (a sync.journal.Link, or None when not sequenced yet); and for each entry
         of the activation hidden from this organisation (its row a fieldless tombstone) one
-        with ``deleted: True``, empty ``fields`` and its link. Unordered."""
+        with ``deleted: True``, empty ``fields`` and its link; an entry whose row is gone
+        altogether is left out (the chain then shows the gap). Unordered."""
         activation_id = self._record_id(activation_id)
         coll = COLLECTIONS[JOURNAL_COLLECTION]
         table = _table(coll.name)
@@ -1948,12 +1949,14 @@ class Store:
                               link=links.pop(row[0], None))
                 out.append(record)
             for record_id, made in links.items():  # sequenced, but not readable here
-                owner = db.execute(
-                    f'SELECT owner_org, server_seq FROM "{coll.name}" WHERE record_id = ?', (record_id,)
+                hidden = db.execute(
+                    f'SELECT owner_org, server_seq FROM "{coll.name}" WHERE record_id = ? AND deleted = 1',
+                    (record_id,),
                 ).fetchone()
+                if hidden is None:  # no row at all: the entry is missing here, and the chain says so
+                    continue
                 out.append({
-                    "collection": coll.name, "record_id": record_id,
-                    "owner_org": owner[0] if owner else None, "deleted": True, "fields": {},
-                    "clock": None, "server_seq": owner[1] if owner else None, "link": made,
+                    "collection": coll.name, "record_id": record_id, "owner_org": hidden[0],
+                    "deleted": True, "fields": {}, "clock": None, "server_seq": hidden[1], "link": made,
                 })
         return out
