@@ -17,7 +17,7 @@ from typing import Any, Iterable, Sequence
 from desktop.activation import ActivationService, CallListRow, JournalEntry
 from desktop.activation.situation import SECTIONS
 from desktop.activation.words import elapsed_text, exercise_word, kind_label, role_label, status_label
-from desktop.i18n import tr
+from desktop.i18n import N_, tr
 from desktop.store.messages import level_label
 from desktop.syncer.messages import when_text
 from desktop.ui.queries import ChannelRow, channels_by_function, forum_detail, forums_by_level, function_name
@@ -68,12 +68,43 @@ def _e(text: Any) -> str:
     return escape(str(text or ""))
 
 
+# Texts used inside f-strings below (where the catalog's extractor cannot see them).
+_PRINTED_WORDS = (
+    N_('Reserve route'),
+    N_('No channel recorded: this function cannot be reached.'),
+    N_('Mandate'),
+    N_('Reports back'),
+    N_('ACTIVATED since {when}: {reason}'),
+    N_('Part 1: Forums by level'),
+    N_('Part 2: Organisations and their functions'),
+    N_('No functions recorded.'),
+    N_('(contact point)'),
+    N_('internal to another organisation'),
+    N_('Correction of'),
+    N_('corrected by {ids}'),
+    N_('Integrity of the journal'),
+    N_('Chain head: {head}'),
+    N_('Call-out'),
+    N_('Call-out timeline'),
+    N_('No call-out recorded.'),
+    N_('Checklists'),
+    N_('Report-back to the home organisations'),
+    N_('Journal'),
+    N_('The journal is empty.'),
+)
+
+
+def _w(text: str, **values: Any) -> str:
+    """A printed word: translated and escaped (its source text is in _PRINTED_WORDS)."""
+    return _e(tr(text, **values))
+
+
 def _lines(text: str) -> str:
     return "<br/>".join(_e(line) for line in (text or "").splitlines())
 
 
 def _channel_cells(channel: ChannelRow) -> str:
-    reserve = f" <span class='mark'>⚡ {_e(tr('Reserve route'))}</span>" if channel.resilient else ""
+    reserve = f" <span class='mark'>⚡ {_w('Reserve route')}</span>" if channel.resilient else ""
     extra = " · ".join(p for p in (channel.label or "", channel.note or "") if p)
     return (
         f"<td width='4%'>{_e(channel.priority or '–')}</td><td width='17%'>{_e(channel.kind_label)}</td>"
@@ -83,7 +114,7 @@ def _channel_cells(channel: ChannelRow) -> str:
 
 def _channels_table(channels: Sequence[ChannelRow]) -> str:
     if not channels:
-        return f"<p class='muted'>{_e(tr('No channel recorded: this function cannot be reached.'))}</p>"
+        return f"<p class='muted'>{_w('No channel recorded: this function cannot be reached.')}</p>"
     rows = "".join(f"<tr>{_channel_cells(c)}</tr>" for c in channels)
     return f"<table width='100%' cellspacing='0' cellpadding='1'>{rows}</table>"
 
@@ -94,9 +125,9 @@ def _member_block(row: CallListRow, number: int, status: str | None = None) -> s
         head += f" · <span class='mark'>[{_e(status)}]</span>"
     parts = [f"<h3>{head}</h3>"]
     if row.mandate:
-        parts.append(f"<p><b>{_e(tr('Mandate'))}:</b> {_lines(row.mandate)}</p>")
+        parts.append(f"<p><b>{_w('Mandate')}:</b> {_lines(row.mandate)}</p>")
     if row.reports_back:
-        parts.append(f"<p><b>{_e(tr('Reports back'))}:</b> {_lines(row.reports_back)}</p>")
+        parts.append(f"<p><b>{_w('Reports back')}:</b> {_lines(row.reports_back)}</p>")
     parts.append(_channels_table(row.channels))
     return "".join(parts)
 
@@ -130,7 +161,7 @@ def calllist_job(service: ActivationService, forum_id: str) -> PrintJob:
     parts += [f"<p><b>{_e(k)}:</b> {_e(v)}</p>" for k, v in facts if v]
     if open_now is not None:
         mark = f"{exercise_word()}: " if open_now.exercise else ""
-        parts.append(f"<p class='mark'>{_e(mark)}{_e(tr('ACTIVATED since {when}: {reason}', when=when_text(open_now.started_at), reason=open_now.reason))}</p>")
+        parts.append(f"<p class='mark'>{_e(mark)}{_w('ACTIVATED since {when}: {reason}', when=when_text(open_now.started_at), reason=open_now.reason)}</p>")
     for number, row in enumerate(rows, 1):
         parts.append(_member_block(row, number, status_of.get(row.function_id)))
     return _job(service, title, "".join(parts), bool(open_now and open_now.exercise))
@@ -143,7 +174,7 @@ def directory_job(service: ActivationService) -> PrintJob:
     members with role, mandate and channels), part 2 by organisation → function (channels)."""
     store = service.store
     title = tr("Directory binder")
-    parts = [STYLE, f"<h1>{_e(title)}</h1>", f"<h2>{_e(tr('Part 1: Forums by level'))}</h2>"]
+    parts = [STYLE, f"<h1>{_e(title)}</h1>", f"<h2>{_w('Part 1: Forums by level')}</h2>"]
     by_level = forums_by_level(store)
     for level in LEVELS:
         forums = by_level.get(level, [])
@@ -165,7 +196,7 @@ def directory_job(service: ActivationService) -> PrintJob:
                 reach = f" · <b>{_e(best.shown)}</b> ({_e(best.kind_label)})" if best else ""
                 parts.append(f"<p>{number}. {_e(row.name)}, {_e(row.organisation_name)} "
                              f"[{_e(role_label(row.role))}]{mandate}{reach}</p>")
-    parts.append(f"<h2>{_e(tr('Part 2: Organisations and their functions'))}</h2>")
+    parts.append(f"<h2>{_w('Part 2: Organisations and their functions')}</h2>")
     organisations = store.list("organisations")
     organisations.sort(key=lambda o: (o["fields"].get("name") or "").casefold())
     functions = store.list("functions")
@@ -177,10 +208,10 @@ def directory_job(service: ActivationService) -> PrintJob:
         parts.append(f"<h2>{_e(organisation['fields'].get('name'))}</h2>")
         members = sorted(by_org.get(organisation["record_id"], []), key=lambda f: (f["fields"].get("name") or "").casefold())
         if not members:
-            parts.append(f"<p class='muted'>{_e(tr('No functions recorded.'))}</p>")
+            parts.append(f"<p class='muted'>{_w('No functions recorded.')}</p>")
         for function in members:
             fields = function["fields"]
-            contact = f" <span class='mark'>{_e(tr('(contact point)'))}</span>" if fields.get("is_contact_point") else ""
+            contact = f" <span class='mark'>{_w('(contact point)')}</span>" if fields.get("is_contact_point") else ""
             parts.append(f"<h3>{_e(function_name(fields))}{contact}</h3>")
             parts.append(_channels_table(channels.get(function["record_id"], [])))
     return _job(service, title, "".join(parts))
@@ -192,14 +223,14 @@ def _entry_html(entry: JournalEntry, depth: int) -> str:
     css = "correction" if depth else "entry"
     place = f"#{entry.index}" if entry.index is not None else tr("not sequenced yet")
     if entry.hidden:
-        return f"<p class='{css} muted'>{_e(place)} — {_e(tr('internal to another organisation'))}</p>"
+        return f"<p class='{css} muted'>{_e(place)} — {_w('internal to another organisation')}</p>"
     who = ", ".join(p for p in (entry.author or entry.organisation_name, entry.device_name) if p)
     head = (f"<b>{_e(place)}</b> {_e(when_text(entry.at))} · <b>{_e(kind_label(entry.kind))}</b> · "
             f"{_e(who)} · <span class='muted'>{_e(entry.entry_id[:8])}</span>")
     if depth:
-        head = f"↳ <b>{_e(tr('Correction of'))} {_e((entry.corrects or '')[:8])}</b> · " + head
+        head = f"↳ <b>{_w('Correction of')} {_e((entry.corrects or '')[:8])}</b> · " + head
     if entry.corrected_by:
-        head += f" · <i>{_e(tr('corrected by {ids}', ids=', '.join(i[:8] for i in entry.corrected_by)))}</i>"
+        head += f" · <i>{_w('corrected by {ids}', ids=', '.join(i[:8] for i in entry.corrected_by))}</i>"
     if entry.situation is not None:
         body = []
         report = entry.situation
@@ -234,10 +265,10 @@ def journal_job(service: ActivationService, activation_id: str) -> PrintJob:
     ]
     parts += [f"<p><b>{_e(k)}:</b> {_e(v)}</p>" for k, v in facts if v]
     check = record.journal.check
-    parts.append(f"<h2>{_e(tr('Integrity of the journal'))}</h2><p>{_e(check.text)}</p>")
-    parts.append(f"<p class='muted'>{_e(tr('Chain head: {head}', head=check.head))}</p>")
+    parts.append(f"<h2>{_w('Integrity of the journal')}</h2><p>{_e(check.text)}</p>")
+    parts.append(f"<p class='muted'>{_w('Chain head: {head}', head=check.head)}</p>")
 
-    parts.append(f"<h2>{_e(tr('Call-out'))}</h2><table cellspacing='0'>")
+    parts.append(f"<h2>{_w('Call-out')}</h2><table cellspacing='0'>")
     parts.append("<tr>" + "".join(f"<th>{_e(h)}</th>" for h in (
         tr("Function"), tr("Organisation"), tr("Status"), tr("Answered after"))) + "</tr>")
     for row in record.call_list.rows:
@@ -245,15 +276,15 @@ def journal_job(service: ActivationService, activation_id: str) -> PrintJob:
                      f"<td>{_e(status_label(row.status))}</td><td>{_e(elapsed_text(row.acknowledged_after_ms))}</td></tr>")
     parts.append("</table>")
     names = {r.function_id: f"{r.name}, {r.organisation_name}" for r in record.call_list.rows}
-    parts.append(f"<h3>{_e(tr('Call-out timeline'))}</h3>")
+    parts.append(f"<h3>{_w('Call-out timeline')}</h3>")
     if not record.call_list.events:
-        parts.append(f"<p class='muted'>{_e(tr('No call-out recorded.'))}</p>")
+        parts.append(f"<p class='muted'>{_w('No call-out recorded.')}</p>")
     for event in record.call_list.events:
         note = f" — {_e(event.note)}" if event.note else ""
         parts.append(f"<p>{_e(when_text(event.at))} · {_e(names.get(event.function_id, event.function_id[:8]))}: "
                      f"<b>{_e(status_label(event.status))}</b> ({_e(event.organisation_name)}){note}</p>")
 
-    parts.append(f"<h2>{_e(tr('Checklists'))}</h2>")
+    parts.append(f"<h2>{_w('Checklists')}</h2>")
     for checklist in record.checklists:
         parts.append(f"<h3>{_e(checklist.title)} ({_e(checklist.owner)}) — {checklist.done}/{len(checklist.steps)}</h3>")
         for place, step in enumerate(checklist.steps, 1):
@@ -261,15 +292,15 @@ def journal_job(service: ActivationService, activation_id: str) -> PrintJob:
             when = f" <span class='muted'>({_e(when_text(step.marked_at))}, {_e(step.marked_by)})</span>" if step.marked_at else ""
             parts.append(f"<p>{tick} {place}. {_e(step.text)}{when}</p>")
 
-    parts.append(f"<h2>{_e(tr('Report-back to the home organisations'))}</h2>")
+    parts.append(f"<h2>{_w('Report-back to the home organisations')}</h2>")
     meeting = record.report_backs.latest_meeting
     for row in record.report_backs.rows:
         done = row.reported_for(meeting)
         state = tr("reported back {when}", when=when_text(done.at)) if done else tr("not reported back")
         parts.append(f"<p>{'✓' if done else '✗'} {_e(row.organisation_name)}: {_e(state)}</p>")
 
-    parts.append(f"<h2>{_e(tr('Journal'))}</h2>")
+    parts.append(f"<h2>{_w('Journal')}</h2>")
     if not record.journal.entries:
-        parts.append(f"<p class='muted'>{_e(tr('The journal is empty.'))}</p>")
+        parts.append(f"<p class='muted'>{_w('The journal is empty.')}</p>")
     parts += [_entry_html(entry, depth) for entry, depth in record.journal.threaded()]
     return _job(service, title, "".join(parts), summary.exercise)
