@@ -261,8 +261,12 @@ class ActivationService:
         return out
 
     def _organisation_name(self, owner_org: str | None, names: dict[str, str]) -> str:
-        owner = owner_org or self.own_organisation()
-        if owner is None:
+        """The writing organisation's name (``names`` caches the names, and this device's own
+        organisation under "": a record not yet synced has no ``owner_org``)."""
+        if "" not in names:
+            names[""] = self.own_organisation() or ""
+        owner = owner_org or names[""]
+        if not owner:
             return tr("this computer")
         if owner not in names:
             names.update(self._names("organisations", [owner]))
