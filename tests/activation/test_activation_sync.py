@@ -197,3 +197,21 @@ def test_the_server_links_entries_in_the_order_it_sequences_them(region):
         expected = chain.chain_of(activation, entries)
         assert [chain.Link.from_member(__import__("json").loads(r.journal)) for r in stored] == expected
     assert [e.entry_id for e in sos.journal(activation).entries[:1]] == [made[1]]  # pushed first
+
+
+def test_an_entry_internal_to_another_organisation_keeps_its_place_in_the_chain(region):
+    lst, sos = _service(region.lst), _service(region.sos)
+    activation = lst.activate(region.forum, "Storm")
+    region.sync_all()
+    lst.write_entry(activation, "öppen")
+    region.lst.sync()
+    region.sos.store.create("log_entries", {"activation_id": activation, "at": sos.now(), "kind": "information",
+                                            "text": "bara för SOS", "visibility": "internal"})
+    region.sos.sync()
+    lst.write_entry(activation, "öppen igen")
+    region.sync_all()
+    journal = lst.journal(activation)
+    assert [e.hidden for e in journal.entries] == [False, True, False]
+    assert journal.check.ok and journal.check.hidden == 1 and journal.check.sequenced == 3
+    assert journal.check.head == sos.verify_journal(activation).head
+    assert sos.verify_journal(activation).hidden == 0
