@@ -13,7 +13,9 @@ Steps, each timed in the closing report:
    ``EXPECTED_STDERR`` fails the build;
 5. the folder is archived as ``samverka-<org>-<version>-<platform>.tar.gz`` (``.zip`` on
    Windows) with ``<archive>.sha256`` beside it (``sha256sum -c`` reads it);
-6. the sizes: the folder unpacked, the archive, and the largest parts (installer/bundle_report.py).
+6. with ``--installer`` (Windows): the Inno Setup installer, per-user, with the organisation's
+   name, AppId and icon (installer/windows/samverka.iss);
+7. the sizes: the folder unpacked, the archive, and the largest parts (installer/bundle_report.py).
 
 ``--bare`` builds the same program with PyInstaller's defaults (no pruning): the baseline the
 size and start-time figures are compared with. Exit 0 when the build passed; 1 when the profile
@@ -35,6 +37,7 @@ import sys
 import tarfile
 import tempfile
 import time
+import uuid
 import zipfile
 from pathlib import Path
 
@@ -46,6 +49,10 @@ sys.path.insert(0, str(HERE))
 import bundle_report  # noqa: E402
 
 SPEC = HERE / "samverka.spec"
+INNO_SCRIPT = HERE / "windows" / "samverka.iss"
+# Each organisation's Windows AppId is a UUID made from its id in this namespace, so that its
+# installs upgrade each other and never another organisation's Samverka.
+APP_ID_NAMESPACE = uuid.UUID("0b6f3b6e-5d0c-4a49-9f6e-7f1f9c2d8a41")
 PROGRAM = "samverka"
 VERSION_PATTERN = re.compile(r"^[0-9A-Za-z][0-9A-Za-z.+_-]{0,40}$")
 SMOKE_SECONDS = 300
@@ -226,11 +233,37 @@ def archive(folder: Path, out_dir: Path, stem: str) -> Path:
     return path
 
 
+# --- 6. the Windows installer (Inno Setup) ----------------------------------------------------------------
+
+
+def app_id(profile) -> str:
+    return str(uuid.uuid5(APP_ID_NAMESPACE, profile.organisation_id))
+
+
+def inno_setup(folder: Path, profile, version: str, icon: Path, out_dir: Path) -> Path:
+    """``samverka-<org>-<version>-windows-x86_64-setup.exe`` from installer/windows/samverka.iss
+    (ISCC on PATH: Inno Setup 6, which the Windows CI runners have)."""
+    compiler = shutil.which("iscc") or shutil.which("ISCC")
+    if compiler is None:
+        raise BuildFailed("Inno Setup's ISCC is not on PATH (needed for --installer)")
+    name = f"{PROGRAM}-{profile.slug}-{version}-{platform_tag()}-setup"
+    defines = {
+        "AppId": app_id(profile), "OrgName": profile.organisation_name, "OrgSlug": profile.slug,
+        "AppVersion": version, "SourceDir": str(folder), "IconFile": str(icon), "OutputDir": str(out_dir),
+        "OutputName": name,
+    }
+    command = [compiler, *[f"/D{key}={value}" for key, value in defines.items()], str(INNO_SCRIPT)]
+    result = subprocess.run(command, capture_output=True, text=True)
+    if result.returncode != 0:
+        raise BuildFailed(f"Inno Setup failed (exit {result.returncode}):\n{result.stdout}\n{result.stderr}")
+    return out_dir / f"{name}.exe"
+
+
 # --- the whole build ---------------------------------------------------------------------------------------
 
 
 def build(profile_path: Path, *, version: str, out_dir: Path, work_root: Path, bare: bool = False,
-          smoke: bool = True, make_archive: bool = True) -> dict:
+          smoke: bool = True, make_archive: bool = True, icon: Path | None = None, installer: bool = False) -> dict:
     timings: dict[str, float] = {}
     started = time.perf_counter()
     step(f"checking the profile {profile_path}")
@@ -240,11 +273,15 @@ def build(profile_path: Path, *, version: str, out_dir: Path, work_root: Path, b
     work = work_root / stem
     work.mkdir(parents=True, exist_ok=True)
     info = bake(profile_path, profile, version, work / "bake")
+    if icon is None:
+        from icon import write_icon
+
+        icon, _png = write_icon(profile.organisation_name, profile.organisation_id, work / "icon")
     timings["profile"] = time.perf_counter() - started
 
     step(f"PyInstaller ({'bare: no pruning' if bare else 'pruned'}) → {work / 'dist'}")
     mark = time.perf_counter()
-    config = {"bake": str(work / "bake"), "bare": bare, "name": PROGRAM, "icon": None}
+    config = {"bake": str(work / "bake"), "bare": bare, "name": PROGRAM, "icon": str(icon)}
     folder = run_pyinstaller(work, work / "dist", config, work / "pyinstaller.log")
     timings["pyinstaller"] = time.perf_counter() - mark
 
@@ -261,6 +298,11 @@ def build(profile_path: Path, *, version: str, out_dir: Path, work_root: Path, b
         path = archive(folder, out_dir, stem)
         timings["archive"] = time.perf_counter() - mark
         result.update(archive=str(path), archive_bytes=path.stat().st_size)
+    if installer:
+        step("the Windows installer (Inno Setup)")
+        mark = time.perf_counter()
+        result["installer"] = str(inno_setup(folder, profile, version, icon, out_dir))
+        timings["installer"] = time.perf_counter() - mark
     timings["total"] = time.perf_counter() - started
     result["timings"] = timings
 
@@ -283,6 +325,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--bare", action="store_true", help="no pruning: the baseline for the size and start figures")
     parser.add_argument("--no-smoke-test", dest="smoke", action="store_false", help="skip the smoke test")
     parser.add_argument("--no-archive", dest="archive", action="store_false", help="leave the folder, make no archive")
+    parser.add_argument("--icon", type=Path, help="the organisation's own .ico (default: its initials, installer/icon.py)")
+    parser.add_argument("--installer", action="store_true", help="Windows: also make the Inno Setup installer")
     parser.add_argument("--json", type=Path, help="also write the result (paths, sizes, timings) to this file")
     args = parser.parse_args(argv)
     version = args.version or project_version()
@@ -290,7 +334,8 @@ def main(argv: list[str] | None = None) -> int:
         parser.error(f"--version {version!r}: use letters, digits and . + _ - only")
     try:
         result = build(args.profile.resolve(), version=version, out_dir=args.out.resolve(), work_root=args.work.resolve(),
-                       bare=args.bare, smoke=args.smoke, make_archive=args.archive)
+                       bare=args.bare, smoke=args.smoke, make_archive=args.archive,
+                       icon=args.icon.resolve() if args.icon else None, installer=args.installer)
     except BuildFailed as failure:
         print(f"build failed: {failure}", file=sys.stderr)
         return 1

@@ -97,7 +97,7 @@ def test_the_archive_is_what_its_checksum_says_and_unpacks_into_a_working_progra
     assert recorded == [hashlib.sha256(archive.read_bytes()).hexdigest(), archive.name]
 
     program = unpack(archive, tmp_path / "fresh") / "samverka"
-    smoke = run(program, "--smoke-test", home=tmp_path / "home", timeout=300)
+    smoke = run(program, "--smoke-test", home=tmp_path / "home", extra={"SAMVERKA_LANG": "en"}, timeout=300)
     assert smoke.returncode == 0, smoke.stderr
     assert builder.unexpected_lines(smoke.stderr) == []
     assert f"Samverka smoke test ({VERSIONS[0]}, Länsstyrelsen Stockholm)" in smoke.stdout
@@ -182,6 +182,6 @@ def test_an_upgrade_opens_the_vault_the_previous_version_made(builds, tmp_path: 
     after = run(new / "samverka", "search", "tib", "sos", home=home, extra=cli_env)
     assert after.returncode == 0, after.stderr
     assert after.stdout == before.stdout
-    smoke = run(new / "samverka", "--smoke-test", home=tmp_path / "other-home", timeout=300)
+    smoke = run(new / "samverka", "--smoke-test", home=tmp_path / "other-home", extra={"SAMVERKA_LANG": "en"}, timeout=300)
     assert smoke.returncode == 0 and f"({VERSIONS[1]}, Länsstyrelsen Stockholm)" in smoke.stdout, smoke.stderr
     assert os.listdir(data_dir)  # still there, untouched by the smoke test's own temporary vault
