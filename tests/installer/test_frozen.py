@@ -8,7 +8,8 @@ folder of its own and runs the program with a home folder of its own:
   language, and the wizard's server address is the profile's (copied out of the field with the
   keyboard, as a person would);
 - an upgrade (the old folder removed, the new version unpacked) opens the vault the old version
-  made, which lives in the per-user data folder, never in the program's folder.
+  made, which lives in the per-user data folder, never in the program's folder: the command
+  line finds the same hits, and the window unlocks, finds "tib sos" and copies the number.
 """
 
 from __future__ import annotations
@@ -164,6 +165,7 @@ def test_the_unpacked_program_opens_the_wizard_preset_for_its_organisation(build
     assert not data_dir.resolve().is_relative_to(folder.resolve())
 
 
+@pytest.mark.skipif(bool(missing_tools()), reason=f"needs the X tools ({', '.join(missing_tools())}): scripts/x-tools installs them")
 def test_an_upgrade_opens_the_vault_the_previous_version_made(builds, tmp_path: Path) -> None:
     install = tmp_path / "programs"
     home = tmp_path / "home"
@@ -182,6 +184,36 @@ def test_an_upgrade_opens_the_vault_the_previous_version_made(builds, tmp_path: 
     after = run(new / "samverka", "search", "tib", "sos", home=home, extra=cli_env)
     assert after.returncode == 0, after.stderr
     assert after.stdout == before.stdout
+
+    # and in the window: unlock, search, Enter, Ctrl+C copies SOS Alarm's duty officer's number
+    with VirtualDisplay() as display:
+        env = display.env(builder.clean_environment(home))
+        started = time.perf_counter()
+        window = subprocess.Popen([str(new / "samverka")], env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        try:
+            unlock = display.wait_for_map(started)
+            assert unlock is not None, "no window opened"
+            time.sleep(0.3)
+            display.type(PASSPHRASE)
+            display.keys("Return")
+            main = display.wait_for_map(unlock[0] + 1e-6)
+            assert main is not None and display.window_name(main[1]).startswith("Samverka — fristående (demoregion)")
+            copied = ""
+            deadline = time.monotonic() + 20
+            while copied != "070-174 06 99" and time.monotonic() < deadline:
+                time.sleep(0.5)
+                display.keys("ctrl+k")
+                display.type("tib sos")
+                time.sleep(0.5)
+                display.keys("Return", "ctrl+c")
+                copied = display.clipboard()
+            display.screenshot(tmp_path / "main-window-after-upgrade.png")
+            assert copied == "070-174 06 99"
+        finally:
+            window.terminate()
+            _out, errors = window.communicate(timeout=30)
+        assert builder.unexpected_lines(errors) == []
+
     smoke = run(new / "samverka", "--smoke-test", home=tmp_path / "other-home", extra={"SAMVERKA_LANG": "en"}, timeout=300)
     assert smoke.returncode == 0 and f"({VERSIONS[1]}, Länsstyrelsen Stockholm)" in smoke.stdout, smoke.stderr
     assert os.listdir(data_dir)  # still there, untouched by the smoke test's own temporary vault
