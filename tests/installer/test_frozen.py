@@ -79,7 +79,10 @@ def unpack(archive: Path, into: Path) -> Path:
     """The archive unpacked into ``into``; the program's folder."""
     into.mkdir(parents=True, exist_ok=True)
     with tarfile.open(archive) as tar:
-        tar.extractall(into, filter="data")
+        if hasattr(tarfile, "data_filter"):  # Python 3.11.4+: refuse links out of the folder
+            tar.extractall(into, filter="data")
+        else:
+            tar.extractall(into)
     (folder,) = into.iterdir()
     return folder
 
