@@ -16,7 +16,7 @@ from desktop.store.outbox import OutboxEntry
 from desktop.store.phones import format_phone, normalise_phone
 from desktop.store.search import BestChannel, SearchHit
 from desktop.store.meta import MetaKey
-from desktop.store.store import Store
+from desktop.store.store import IndexStatus, Store
 
 __all__ = [
     "AppendOnly",
@@ -24,6 +24,7 @@ __all__ = [
     "ChangeSet",
     "DatabaseCorrupt",
     "DatabaseMissing",
+    "IndexStatus",
     "InvalidInput",
     "MetaKey",
     "NotFound",
