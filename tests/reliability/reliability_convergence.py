@@ -33,6 +33,7 @@ from reliability_region import (
     Region,
     device_view,
     differences,
+    journal_problems,
     make_region,
     server_database,
 )
@@ -340,6 +341,7 @@ class Convergence:
                     problems.append(f"{name}: outbox {store.outbox_count()}, rejected "
                                     f"{[r.reason for r in engine.rejected()][:3]}, quarantined "
                                     f"{store.quarantine_count()}")
+                problems.extend(f"{name}: {line}" for line in journal_problems(store, self.region))
                 ours = device_view(store)
                 figures.conflicts_per_device[name] = sum(
                     1 for (collection, _), state in ours.items() if collection == "conflicts" and not state[1])

@@ -47,6 +47,7 @@ from reliability_region import (
     ClientProcesses,
     device_view,
     differences,
+    journal_problems,
     make_region,
     server_database,
     sync_until_ok,
@@ -314,6 +315,7 @@ class KillLoop:
                 damage = store.check_integrity()
                 if damage:
                     figures.problems.append(f"{name}: integrity check: {damage[:3]}")
+                figures.problems.extend(f"{name}: {line}" for line in journal_problems(store, self.region))
                 views[name] = device_view(store)
         finally:
             for context in reversed(stack):

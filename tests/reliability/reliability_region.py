@@ -8,6 +8,9 @@ a process of its own. Then, through the Store API, each organisation gets an anc
 LST makes a forum convened by SOS's function, mandates for all three, and activations with a
 journal everyone may append to (the activation itself is written by LST and SOS).
 
+``journal_problems`` checks each activation's journal on a device: its hash chain recomputed
+from what the device holds, and every link equal to the server's.
+
 ``differences`` compares what a device holds with what the server holds as that device's
 organisation may see it (``storage.record_out``: another organisation's internal record is a
 tombstone): every record of every collection, its owner, tombstone flag, seq, and each field's
@@ -17,6 +20,7 @@ value and clock.
 from __future__ import annotations
 
 import contextlib
+import json
 import multiprocessing
 import multiprocessing.connection
 import os
@@ -42,6 +46,7 @@ from desktop.session import unlock_session  # noqa: E402
 from desktop.syncer import engine as E  # noqa: E402
 from desktop.syncer.engine import SyncEngine  # noqa: E402
 from desktop.syncer.errors import SyncError  # noqa: E402
+from sync import journal  # noqa: E402
 from sync.records import COLLECTION_NAMES  # noqa: E402
 from sync.server import storage  # noqa: E402
 from sync.server.db import make_engine, make_sessionmaker, read_session  # noqa: E402
@@ -240,6 +245,16 @@ class Region:
         with read_session(self.sessions) as session:
             return list(session.execute(select(Record).where(Record.collection == collection)).scalars())
 
+    def journal_links(self, activation_id: str) -> dict[str, tuple[int, str, str]]:
+        """The server's chain links of an activation's log entries: record id -> (index,
+        entry hash, chain)."""
+        links = {}
+        for row in self.records("log_entries"):
+            made = journal.Link.from_member(json.loads(row.journal)) if row.journal else None
+            if made is not None and made.activation_id == activation_id:
+                links[row.record_id] = (made.index, made.entry_hash, made.chain)
+        return links
+
     def change_log(self) -> list[ChangeLog]:
         with read_session(self.sessions) as session:
             return list(session.execute(select(ChangeLog)).scalars())
@@ -290,6 +305,27 @@ def differences(ours: dict, theirs: dict, *, compacted: bool = False, limit: int
     if len(found) > limit:
         found = found[:limit] + [f"… and {len(found) - limit} more"]
     return found
+
+
+def journal_problems(store, region: Region) -> list[str]:
+    """Each activation's journal on a device: every entry sequenced, the chain intact when
+    recomputed from what the device holds, and every link the server's."""
+    from desktop.activation.service import ActivationService
+
+    problems = []
+    for activation_id in region.activations:
+        checked = ActivationService(store).verify_journal(activation_id)
+        if not checked.ok or checked.unsequenced:
+            problems.append(f"journal of {activation_id}: {checked.text}")
+        records = store.journal_records(activation_id)
+        ours = {r["record_id"]: (r["link"].index, r["link"].entry_hash, r["link"].chain)
+                for r in records if r["link"] is not None}
+        theirs = region.journal_links(activation_id)
+        if ours != theirs:
+            wrong = sorted(k for k in set(ours) | set(theirs) if ours.get(k) != theirs.get(k))
+            problems.append(f"journal of {activation_id}: {len(wrong)} links differ from the "
+                            f"server's ({len(ours)} held, {len(theirs)} on the server), e.g. {wrong[:2]}")
+    return problems
 
 
 def sync_until_ok(engine: SyncEngine, attempts: int = 30):

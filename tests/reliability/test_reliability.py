@@ -12,6 +12,7 @@ checks again, so the checks are shown to notice a loss, a duplicate and a device
 
 from __future__ import annotations
 
+import json
 import os
 import uuid
 
@@ -62,11 +63,12 @@ def test_kill_minus_nine_loses_and_doubles_nothing(backend, tmp_path, report_fig
     if rechecked:
         broken = rechecked[0]
         assert broken.losses >= 2 and broken.duplicates >= 1 and broken.device_differences >= 1, broken.problems
+        assert any("links differ from the server's" in problem for problem in broken.problems)
 
 
 def _break_the_server(loop: KillLoop) -> None:
     """An acknowledged change vanishes, a journal entry changes behind the devices' backs (its
-    seq unchanged), and another is handed out twice."""
+    seq unchanged), another gets a forged chain link and is handed out twice."""
     region = loop.region
     with write_session(region.sessions) as session:
         applied = session.execute(select(ChangeLog).where(
@@ -77,6 +79,8 @@ def _break_the_server(loop: KillLoop) -> None:
             Record.collection == "log_entries", Record.record_id != applied.record_id)).scalars().all()
         changed, copied = [e for e in entries if e.value("text").startswith("rel ")][:2]
         changed.fields = {**changed.fields, "text": {**changed.fields["text"], "value": "ändrad i smyg"}}
+        link = json.loads(copied.journal)
+        copied.journal = json.dumps({**link, "chain": "0" * 64})  # its link in the chain, forged
         copy, owner = dict(copied.fields), copied.owner_org
     put_raw_record(region.sessions, "log_entries", str(uuid.uuid4()), copy, owner)
 
