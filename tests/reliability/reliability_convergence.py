@@ -256,13 +256,15 @@ class Convergence:
 
         entry_id = str(uuid.uuid4())
         text = f"Journal {token}"
+        # Some entries are internal: the others hold them hidden, in their place in the chain.
+        visibility = "internal" if self.rng.random() < 0.15 else "regional"
         self.workers[name].send("create", "log_entries", entry_id, {
             "activation_id": self.rng.choice(self.region.activations),
             "at": "2026-11-27T10:00:00.000Z", "author_function_id": self._device(name).anchor,
-            "kind": "information", "text": text,
+            "kind": "information", "text": text, "visibility": visibility,
         })
         self.model.journal[entry_id] = text
-        return "journal append"
+        return f"journal append ({visibility})"
 
     def _overwrite(self, number: int) -> None:
         """LST and SOS both write one activation field from the same state, neither knowing."""
