@@ -347,12 +347,16 @@ def make_region(work: Path, db_url: str, *, client_url=None) -> Region:
     org_ids = init_database(db_url, [(org, role == "regional_admin") for org, role in DEVICES.values()])
     region = Region(db_url, work, None, org_ids, {})  # type: ignore[arg-type]
     region.server = ServeProcess(db_url, log=region.server_log)
-    url = client_url(region.server.port) if client_url else region.server.url
-    codes = issue_codes(db_url, list(DEVICES.values()))
-    for (name, (org, role)), code in zip(DEVICES.items(), codes):
-        region.devices[name] = DeviceVault(name, org, role, work / name, secrets.token_urlsafe(18))
-    _enroll_all(region, url, codes)
-    _anchor_and_forum(region)
+    try:
+        url = client_url(region.server.port) if client_url else region.server.url
+        codes = issue_codes(db_url, list(DEVICES.values()))
+        for (name, (org, role)), code in zip(DEVICES.items(), codes):
+            region.devices[name] = DeviceVault(name, org, role, work / name, secrets.token_urlsafe(18))
+        _enroll_all(region, url, codes)
+        _anchor_and_forum(region)
+    except BaseException:
+        region.close()  # no server left running
+        raise
     return region
 
 
