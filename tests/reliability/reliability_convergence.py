@@ -417,20 +417,22 @@ def run_convergence(settings: ConvergenceSettings, work: Path, *,
         return proxies[-1].url
 
     with server_database(settings.backend, work) as db_url:
-        region = make_region(work, db_url, client_url=through_proxy)
         try:
-            run = Convergence(settings, region, proxies[0], work)
+            region = make_region(work, db_url, client_url=through_proxy)
             try:
-                run.run()
-                run.quiet_round()
+                run = Convergence(settings, region, proxies[0], work)
+                try:
+                    run.run()
+                    run.quiet_round()
+                finally:
+                    run.stop()
+                figures = run.check()
+                if then is not None:
+                    then(run)
             finally:
-                run.stop()
-            figures = run.check()
-            if then is not None:
-                then(run)
+                region.close()
         finally:
             for proxy in proxies:
                 proxy.stop()
-            region.close()
     figures.wall_s = time.monotonic() - started
     return figures
