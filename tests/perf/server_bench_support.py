@@ -181,12 +181,13 @@ class ServeProcess:
     """`samverka-server serve` in its own process (the real command line, real uvicorn)."""
 
     def __init__(self, db_url: str, *, workers: int = 1, log: Path | None = None,
-                 sqlite_synchronous: str | None = None) -> None:
+                 sqlite_synchronous: str | None = None, port: int | None = None) -> None:
         """``sqlite_synchronous``: run with another ``PRAGMA synchronous`` than the server's own
-        (to measure what FULL costs); one worker only, which runs in this very process."""
-        self.port = free_port()
+        (to measure what FULL costs); one worker only, which runs in this very process.
+        ``port``: a given one (a server started again where its clients know it)."""
+        self.port = port or free_port()
         self.url = f"http://127.0.0.1:{self.port}"
-        self.log = open(log, "wb") if log else subprocess.DEVNULL
+        self.log = open(log, "ab") if log else subprocess.DEVNULL
         serve = ["serve", "--db", db_url, "--host", "127.0.0.1", "--port", str(self.port),
                  "--workers", str(workers), "--log-level", "warning"]
         if sqlite_synchronous is None:
