@@ -785,10 +785,12 @@ def build_parser() -> argparse.ArgumentParser:
     )
     rejected.add_argument("change", nargs="?", metavar="ID", help=tr("the change's id (or its beginning)"))
     rejected.set_defaults(func=cmd_rejected)
-    from desktop.cli_io import add_commands as add_io_commands  # late: cli_io imports this module
+    # Late: both modules import this one. Plain imports, so that PyInstaller sees them.
+    from desktop.cli_activation import add_commands as add_activation_commands
+    from desktop.cli_io import add_commands as add_io_commands
 
     add_io_commands(commands)  # import, export
-    __import__("desktop.cli_activation").cli_activation.add_commands(commands)  # activated mode (imports this module)
+    add_activation_commands(commands)  # activated mode
     return parser
 
 
