@@ -356,16 +356,17 @@ def main() -> None:
     parser.add_argument("--runs", type=int, default=5)
     parser.add_argument("--keystrokes", type=int, default=300)
     parser.add_argument("--keep", type=Path, help="build the vaults here and reuse them next time")
+    parser.add_argument("--only", choices=("cold", "keys"), help="run only the cold start or only the keystrokes and memory")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory(prefix="samverka-bench-window-") as folder:
         base = args.keep or Path(folder)
         work = Path(folder)
         os.environ["SAMVERKA_CONFIG_DIR"] = str(work)
-        small = build_vault(base / "vault-10k", 3_000, 7_000)
-        big = build_vault(base / "vault-100k", 30_000, 70_000)
         print(f"machine: {os.cpu_count()} cores, load {os.getloadavg()[0]:.1f}, Python {sys.version.split()[0]}, platform {os.environ['QT_QPA_PLATFORM']}")
-        cold_start(small, args.runs, work)
-        keystrokes_and_memory(big, args.keystrokes, work)
+        if args.only != "keys":
+            cold_start(build_vault(base / "vault-10k", 3_000, 7_000), args.runs, work)
+        if args.only != "cold":
+            keystrokes_and_memory(build_vault(base / "vault-100k", 30_000, 70_000), args.keystrokes, work)
         print(f"\nload at the end {os.getloadavg()[0]:.1f}")
 
 
