@@ -46,7 +46,7 @@ from desktop.store.messages import level_label
 from desktop.ui import theme
 from desktop.ui.messages import bridge
 from desktop.ui.ops import LatestOnly
-from desktop.ui.queries import (
+from desktop.views import (
     ChannelRow,
     Detail,
     ForumDetail,
@@ -597,7 +597,7 @@ class DetailView(QWidget):
         if self.detail is None and self._pending_channel is not None:
             best = self._pending_channel
             from desktop.store.messages import channel_kind_label
-            from desktop.ui.queries import channel_link
+            from desktop.views import channel_link
 
             row = ChannelRow(best.channel_id, "", best.kind, channel_kind_label(best.kind), best.value,
                              best.value, dial_value(best.kind, best.value), channel_link(best.kind, best.value),

@@ -26,22 +26,18 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from desktop.cli import COLLECTION_NAMES
-from desktop.i18n import label, tr
+from desktop.i18n import tr
 from desktop.store.messages import channel_kind_label
 from desktop.ui import theme
 from desktop.ui.detail import DetailView
 from desktop.ui.ops import LatestOnly
+from desktop.views import kind_word
 
 HIT_ROLE = Qt.ItemDataRole.UserRole + 1
 RESULT_LIMIT = 20  # the store's default: a person reads the top few; 50 cost twice the search
 # While typing, the top hit's detail follows once the keys pause: read at once, every
 # keystroke's preview competed with the next keystroke's search for the store and the GIL.
 PREVIEW_DELAY_MS = 120
-
-
-def kind_word(collection: str) -> str:
-    return label(COLLECTION_NAMES.get(collection), collection)
 
 
 def hit_accessible_text(hit) -> str:
