@@ -17,6 +17,7 @@ import functools
 import logging
 import os
 import re
+import sys
 import threading
 import uuid
 from collections.abc import Mapping as MappingABC
@@ -27,13 +28,11 @@ from pathlib import Path
 from typing import Any, Callable, Iterator, Mapping, Sequence
 
 import sqlcipher3.dbapi2 as sqlcipher
-from alembic import command
-from sqlalchemy import exc as sa_exc
 
 from desktop.store import meta
 from desktop.store import search as search_mod
 from desktop.store.connection import (
-    create_store_engine,
+    SingleConnection,
     damage_error,
     is_damage,
     raw_connect,
@@ -50,7 +49,7 @@ from desktop.store.errors import (
     StoreError,
 )
 from desktop.i18n import language
-from desktop.store.migrations import make_config
+from desktop.store.migrations import head_revision, make_config
 from desktop.store.notify import OUTBOX, Callback, ChangeSet, Subscribers
 from desktop.store.outbox import COLUMNS as OUTBOX_COLUMNS
 from desktop.store.outbox import INSERT_SQL as OUTBOX_INSERT
@@ -195,6 +194,22 @@ def _table(collection: str) -> _Table:
     )
 
 
+def _revisions(db) -> set[str]:
+    """The revisions the file says it is at (none for a new file)."""
+    try:
+        return {row[0] for row in db.execute("SELECT version_num FROM alembic_version")}
+    except sqlcipher.OperationalError:  # no such table: nothing migrated yet
+        return set()
+
+
+def _is_database_error(exc: BaseException) -> bool:
+    """A driver error, from sqlcipher3 or (during a migration) wrapped by SQLAlchemy."""
+    if isinstance(exc, sqlcipher.DatabaseError):
+        return True
+    wrapped = sys.modules.get("sqlalchemy.exc")
+    return wrapped is not None and isinstance(exc, wrapped.DatabaseError)
+
+
 def _is_mapping(value: Any) -> bool:
     return type(value) is dict or isinstance(value, MappingABC)
 
@@ -275,7 +290,7 @@ class Store:
             path.parent.mkdir(parents=True, exist_ok=True)
         store: Store | None = None
         # Each (re)connect asks the store for its key of the moment: rekey() changes it.
-        engine = create_store_engine(path, lambda: store._key, create=create)
+        engine = SingleConnection(path, lambda: store._key, create=create)
         store = cls(path, engine, clock_wall)
         store._key = bytes(key)
         try:
@@ -292,9 +307,9 @@ class Store:
                 db = conn.connection.driver_connection
                 self._refuse_foreign_database(db)
                 try:
+                    self._migrate(db)
                     conn.info["begin_sql"] = "BEGIN IMMEDIATE"
                     with conn.begin():
-                        command.upgrade(make_config(conn), "head")
                         self._init_meta(db)
                         version = f"{search_mod.SEARCH_DOC_VERSION}/{language()}"
                         if self._meta(db, META_SEARCH_VERSION) != version:
@@ -302,12 +317,33 @@ class Store:
                             self._put_meta(db, META_SEARCH_VERSION, version)
                             self._put_meta(db, META_SEARCH_MERGE_DUE, None)
                         self._merge_deferred = bool(self._meta(db, META_SEARCH_MERGE_DUE))
-                except (sqlcipher.DatabaseError, sa_exc.DatabaseError) as exc:
-                    if is_damage(exc):
+                except Exception as exc:
+                    if _is_database_error(exc) and is_damage(exc):
                         raise damage_error(self.path, exc) from None
                     raise
             finally:
                 conn.close()
+
+    def _migrate(self, db) -> None:
+        """Bring the file to the newest revision. When it is there already (every unlock but the
+        first after an update) this is one query, and neither Alembic nor SQLAlchemy is
+        imported; otherwise Alembic runs the due revisions in one transaction of their own,
+        on a second connection, before the store's own first transaction."""
+        head = head_revision()
+        if head is not None and _revisions(db) == {head}:
+            return
+        from alembic import command
+
+        from desktop.store.connection import create_store_engine
+
+        engine = create_store_engine(self.path, lambda: self._key, create=False)
+        try:
+            with engine.connect() as conn:
+                conn.info["begin_sql"] = "BEGIN IMMEDIATE"
+                with conn.begin():
+                    command.upgrade(make_config(conn), "head")
+        finally:
+            engine.dispose()
 
     def _refuse_foreign_database(self, db) -> None:
         """An encrypted database that opens with this key but is not ours is left alone."""

@@ -1,6 +1,6 @@
 """Benchmark: the window — cold start beside a bare QMainWindow, keystroke to results painted at 100k records, resident memory.
 
-Run:  .venv/bin/python tests/perf/bench_window.py [--runs 5] [--keystrokes 300] [--keep DIR]
+Run:  .venv/bin/python tests/perf/bench_window.py [--runs 5] [--keystrokes 300] [--keep DIR] [--only cold|keys]
 
 1. Cold start (10k records): a fresh process that opens the real Application on a vault,
    types the passphrase the moment the unlock window is there, and reports when the main
