@@ -654,7 +654,8 @@ def build_parser() -> argparse.ArgumentParser:
         "--data-dir", type=Path, default=None, metavar=tr("FOLDER"),
         help=tr("data folder (default: SAMVERKA_DATA_DIR or the system's data folder)"),
     )
-    parser.add_argument("--lang", choices=LANGUAGES, help=tr("language: sv or en"))
+    parser.add_argument("--lang", choices=LANGUAGES, help=tr(
+        "language: sv or en (otherwise SAMVERKA_LANG, otherwise the language chosen in the window, otherwise sv)"))
     commands = parser.add_subparsers(dest="command", metavar=tr("COMMAND"), title=tr("commands"))
 
     init = commands.add_parser("init", help=tr("create a new encrypted vault"))
@@ -726,9 +727,21 @@ def _language_from_argv(argv: Sequence[str]) -> str | None:
     return None
 
 
+def chosen_language(argv: Sequence[str]) -> str | None:
+    """One language setting for the CLI and the window, first that is given: ``--lang``, then
+    ``SAMVERKA_LANG`` (read by desktop.i18n itself), then the language chosen in the window's
+    settings, then Swedish."""
+    given = _language_from_argv(argv)
+    if given or os.environ.get("SAMVERKA_LANG"):
+        return given
+    from desktop.ui.settings import load_settings  # Qt-free: the window's settings.json
+
+    return load_settings().language
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
-    set_language(_language_from_argv(argv))
+    set_language(chosen_language(argv))
     parser = build_parser()
     args = parser.parse_args(argv)
     if args.data_dir is None:

@@ -412,3 +412,22 @@ def test_check_names_a_damaged_key_slot(demo_vault, tmp_path):
     assert result.returncode == 1, result.stdout + result.stderr
     assert "Skadad nyckelplats" in result.stdout and "återställningsnyckel" in result.stdout
     assert "Databasen är hel" in result.stdout and "samverka recovery-key" in result.stdout
+
+
+def test_the_cli_speaks_the_language_chosen_in_the_window(demo_vault, tmp_path):
+    """One language setting: --lang, else SAMVERKA_LANG, else the window's setting, else Swedish."""
+    from desktop.ui.settings import Settings, save_settings
+
+    config = tmp_path / "config"
+    save_settings(Settings(language="en"), config / "settings.json")
+
+    def search(*options: str, **env: str):
+        result = run(demo_vault, *options, "search", "xyzzyqq", SAMVERKA_CONFIG_DIR=str(config), **env)
+        assert result.returncode == 0, result.stderr
+        return result.stdout
+
+    assert "No matches" in search(SAMVERKA_LANG="")  # the window's choice
+    assert "Inga träffar" in search(SAMVERKA_LANG="sv")  # the environment before the setting
+    assert "Inga träffar" in search("--lang", "sv", SAMVERKA_LANG="")  # the option before both
+    save_settings(Settings(language=None), config / "settings.json")
+    assert "Inga träffar" in search(SAMVERKA_LANG="")  # nothing chosen: Swedish
