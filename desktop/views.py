@@ -614,3 +614,226 @@ def find_record(store: Any, reference: str) -> tuple[str, str] | None:
             return collection, record["record_id"]
     hits = store.search(reference, limit=1)
     return (hits[0].collection, hits[0].record_id) if hits else None
+
+
+# --- what this device may change -------------------------------------------------------------
+
+
+def detail_key(detail: Detail) -> tuple[str, str]:
+    """(collection, record_id) of a detail."""
+    for collection, attribute in (("functions", "function_id"), ("organisations", "organisation_id"),
+                                  ("forums", "forum_id"), ("routines", "routine_id")):
+        if hasattr(detail, attribute):
+            return collection, getattr(detail, attribute)
+    raise ValueError(detail)
+
+
+# What hangs on a shown record, and the field that ties it there.
+CHILDREN: dict[str, tuple[str, str]] = {
+    "functions": ("channels", "function_id"),
+    "forums": ("mandates", "forum_id"),
+    "routines": ("routine_steps", "routine_id"),
+    "organisations": ("functions", "organisation_id"),
+}
+
+
+@dataclass(frozen=True)
+class Rights:
+    """What this device may do with a shown record and what hangs on it, each with its reason
+    (desktop/permissions.py asks the shared write rules with the local copy's facts).
+
+    ``add`` is a new child (a function's channel, a forum's mandate, a routine's step, an
+    organisation's function); ``add_sibling`` a new record of the same kind beside it (a function
+    of the same organisation, a forum, a routine of the same owner); ``items`` each child's edit.
+    """
+
+    edit: Any
+    delete: Any
+    add: Any
+    add_sibling: Any
+    items: Mapping[str, Any] = field(default_factory=dict)
+
+
+def _items_of(detail: Detail) -> list[str]:
+    if isinstance(detail, FunctionDetail):
+        return [c.channel_id for c in detail.channels]
+    if isinstance(detail, ForumDetail):
+        return [m.mandate_id for m in detail.members]
+    if isinstance(detail, RoutineDetail):
+        return [s.step_id for s in detail.steps]
+    return []
+
+
+def _sibling_fields(detail: Detail) -> dict[str, Any]:
+    if isinstance(detail, FunctionDetail):
+        return {"organisation_id": detail.organisation_id}
+    if isinstance(detail, RoutineDetail):
+        return {"forum_id": detail.forum_id} if detail.forum_id else {"organisation_id": detail.organisation_id}
+    return {}
+
+
+def rights(store: Any, detail: Detail) -> Rights:
+    """May this device edit or delete the record shown, add to it, add beside it, and edit each
+    of the records that hang on it? (Organisations are made and removed on the server only.)"""
+    from desktop.permissions import may_edit, may_write
+
+    collection, record_id = detail_key(detail)
+    child, ref = CHILDREN[collection]
+    sibling = may_write(store, collection, "create", None, _sibling_fields(detail))
+    return Rights(
+        edit=may_edit(store, collection, record_id),
+        delete=may_write(store, collection, "delete", record_id, {}),
+        add=may_write(store, child, "create", None, {ref: record_id}),
+        add_sibling=sibling,
+        items={item: may_edit(store, child, item) for item in _items_of(detail)},
+    )
+
+
+# --- orders a person changes by keyboard (Alt+↑/↓) ----------------------------------------------
+
+_POSITION_DIGITS = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"  # in ASCII order
+
+
+def position_between(before: str | None, after: str | None) -> str | None:
+    """A routine step's position that sorts strictly between two (None: the start or the end),
+    as plain text; None when there is none (after == before + "0…"): then renumber."""
+    low = before or ""
+    high = after
+    out = ""
+    for index in range(len(low) + (len(high) if high else 0) + 2):
+        a = _POSITION_DIGITS.index(low[index]) if index < len(low) else 0
+        b = _POSITION_DIGITS.index(high[index]) if high is not None and index < len(high) else len(_POSITION_DIGITS)
+        if a == b:
+            out += _POSITION_DIGITS[a]
+            continue
+        middle = (a + b) // 2
+        if middle > a:
+            candidate = out + _POSITION_DIGITS[middle]
+        else:  # neighbouring digits: keep the lower one and go on without an upper bound
+            out += _POSITION_DIGITS[a]
+            high = None
+            continue
+        if (before is None or candidate > before) and (after is None or candidate < after):
+            return candidate
+        return None
+    return None
+
+
+def evenly_spaced_positions(count: int) -> list[str]:
+    """``count`` positions in order, spread out ("a0", "a1", … as the demo's are)."""
+    digits = _POSITION_DIGITS
+    width = 1
+    while len(digits) ** width < count:
+        width += 1
+    out = []
+    for number in range(count):
+        text = ""
+        for _ in range(width):
+            number, digit = divmod(number, len(digits))
+            text = digits[digit] + text
+        out.append("a" + text)
+    return out
+
+
+def moved(ids: Sequence[str], record_id: str, steps: int) -> list[str]:
+    """``ids`` with ``record_id`` moved ``steps`` places (negative: up), kept within the list."""
+    order = list(ids)
+    if record_id not in order:
+        return order
+    index = order.index(record_id)
+    order.pop(index)
+    order.insert(min(max(index + steps, 0), len(order)), record_id)
+    return order
+
+
+def priorities_for(order: Sequence[str], current: Mapping[str, int | None]) -> dict[str, int]:
+    """The channels whose priority changes when they are numbered 1, 2, … in ``order``."""
+    return {cid: number for number, cid in enumerate(order, 1) if current.get(cid) != number}
+
+
+def positions_for(order: Sequence[str], current: Mapping[str, str]) -> dict[str, str]:
+    """The steps whose position changes so that they sort in ``order``: only the moved one when
+    a position fits between its new neighbours, else every step renumbered."""
+    changed = [rid for rid, was in zip(order, sorted(current, key=lambda r: (current[r], r))) if rid != was]
+    if not changed:
+        return {}
+    for rid in order:
+        index = order.index(rid)
+        others = [r for r in order if r != rid]
+        if others == sorted(others, key=lambda r: (current[r], r)):  # only rid is out of place
+            before = current[order[index - 1]] if index > 0 else None
+            after = current[order[index + 1]] if index + 1 < len(order) else None
+            fitted = position_between(before, after)
+            if fitted is not None:
+                return {rid: fitted}
+    fresh = evenly_spaced_positions(len(order))
+    return {rid: pos for rid, pos in zip(order, fresh) if current.get(rid) != pos}
+
+
+def position_after(last: str | None) -> str:
+    """The position of a step added at the end."""
+    return position_between(last, None) or "a0"
+
+
+def today() -> str:
+    """Today's date on this computer (what "Verified today" sets)."""
+    from datetime import date
+
+    return date.today().isoformat()
+
+
+# --- conflicts, as the window lists them ----------------------------------------------------------
+
+MINE_KEPT = "kept"  # this device's value is the one the record kept
+MINE_OTHER = "other"  # this device's value was overwritten (or refused)
+
+
+@dataclass(frozen=True)
+class ConflictRow:
+    """One unresolved conflict for the window: syncer.conflicts' words, the record's kind, and
+    which side (if either) was this device's."""
+
+    view: Any  # desktop.syncer.conflicts.ConflictView
+    kind: str
+    mine: str | None  # MINE_KEPT, MINE_OTHER, or None when both values came from other devices
+
+
+def conflict_rows(store: Any) -> list[ConflictRow]:
+    from desktop.syncer.conflicts import describe
+    from sync.clock import is_valid_hlc
+    from sync.merge import node_of
+
+    this_device = store.get_meta("sync.device_id")
+    rows = []
+    for conflict in store.list("conflicts"):
+        fields = conflict["fields"]
+        if fields.get("resolved"):
+            continue
+
+        def device(side: str) -> str | None:
+            clock = fields.get(f"{side}_clock")
+            return fields.get(f"{side}_device") or (node_of(clock) if is_valid_hlc(clock) else None)
+
+        mine = MINE_KEPT if this_device and device("kept") == this_device else (
+            MINE_OTHER if this_device and device("other") == this_device else None)
+        rows.append(ConflictRow(describe(store, conflict), kind_word(fields.get("collection") or ""), mine))
+    return rows
+
+
+def value_text(collection: str, field_name: str, value: Any) -> str:
+    """A field's value in a conflict as a person reads it (a choice in words, a phone number as
+    dialled, yes or no)."""
+    from desktop.i18n import tr
+
+    if value is None or value == "":
+        return tr("(empty)")
+    if isinstance(value, bool):
+        return tr("yes") if value else tr("no")
+    spec = COLLECTIONS[collection].fields.get(field_name) if collection in COLLECTIONS else None
+    if spec is not None and spec.choices and isinstance(value, str):
+        if collection == "channels" and field_name == "kind":
+            return channel_kind_label(value)
+        return organisation_kind_label(value) if collection == "organisations" else value_label(value)
+    if isinstance(value, str) and field_name == "value" and value.startswith("+"):
+        return format_phone(value)
+    return str(value)

@@ -312,6 +312,10 @@ class DirectoryView(QWidget):
         if self.orgs.ready:
             self.orgs.reload()
             self.functions_model.reload()
+            self.detail.reload()
+
+    def edit_context(self):
+        return self.detail.list_context()
 
     def _kind_changed(self) -> None:
         self.orgs.kind = self.kind.currentData()

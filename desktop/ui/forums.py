@@ -159,7 +159,10 @@ class _ListWithDetail(QWidget):
     def _current_changed(self, current: QModelIndex, _previous: QModelIndex) -> None:
         index = current.siblingAtColumn(0)
         record_id = index.data(ID_ROLE)
-        if record_id:
+        shown = self.detail.detail
+        if record_id and shown is not None and views.detail_key(shown) == (self.collection, record_id):
+            self.detail.reload()  # the list was refilled: the same record, its member or step kept
+        elif record_id:
             self.detail.open(self.collection, record_id)
 
     def _activated(self, index: QModelIndex) -> None:
@@ -169,6 +172,9 @@ class _ListWithDetail(QWidget):
 
     def copy(self) -> None:
         self.detail.copy_current()
+
+    def edit_context(self):
+        return self.detail.list_context()
 
     def focus_list(self) -> None:
         self.tree.setFocus(Qt.FocusReason.ShortcutFocusReason)

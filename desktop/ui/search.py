@@ -337,15 +337,12 @@ class SearchView(QWidget):
     def refresh(self) -> None:
         """The data changed (an edit, a pulled page): search again and reload the detail."""
         self.search(self.field.text())
-        detail = self.detail.detail
-        if detail is not None:
-            collection, record_id = _detail_key(detail)
-            self.detail.open(collection, record_id)
+        self.detail.reload()
 
-
-def _detail_key(detail) -> tuple[str, str]:
-    for collection, attribute in (("functions", "function_id"), ("organisations", "organisation_id"),
-                                  ("forums", "forum_id"), ("routines", "routine_id")):
-        if hasattr(detail, attribute):
-            return collection, getattr(detail, attribute)
-    raise ValueError(detail)
+    def edit_context(self):
+        """In the detail: its channel, member or step, or its record; in the field or the hits:
+        the record opened (Ctrl+N adds to it)."""
+        focus = QApplication.focusWidget()
+        if focus is not None and self.detail.isAncestorOf(focus):
+            return self.detail.edit_context()
+        return self.detail.record_context()
