@@ -621,10 +621,14 @@ def find_record(store: Any, reference: str) -> tuple[str, str] | None:
 
 def detail_key(detail: Detail) -> tuple[str, str]:
     """(collection, record_id) of a detail."""
-    for collection, attribute in (("functions", "function_id"), ("organisations", "organisation_id"),
-                                  ("forums", "forum_id"), ("routines", "routine_id")):
-        if hasattr(detail, attribute):
-            return collection, getattr(detail, attribute)
+    if isinstance(detail, FunctionDetail):
+        return "functions", detail.function_id
+    if isinstance(detail, OrganisationDetail):
+        return "organisations", detail.organisation_id
+    if isinstance(detail, ForumDetail):
+        return "forums", detail.forum_id
+    if isinstance(detail, RoutineDetail):
+        return "routines", detail.routine_id
     raise ValueError(detail)
 
 

@@ -652,9 +652,10 @@ class DetailView(QWidget):
     def open(self, collection: str, record_id: str, *, hint: Any = None, focus: bool = False,
              select: str | None = None) -> None:
         """Load and show a record. ``hint`` (a SearchHit) is shown at once while it loads, and
-        its best channel is what Ctrl+C copies until then; ``select`` is the member or step to
-        choose in the record's list."""
-        if hint is not None:
+        its best channel is what Ctrl+C copies until then; ``select`` is the channel, member or
+        step to choose in the record's list (the first when it is gone)."""
+        shown = detail_key(self.detail) if self.detail is not None else None
+        if hint is not None and shown != (hint.collection, hint.record_id):
             self.detail = None
             self.rights = None
             self.title.setText(hint.title)
@@ -673,11 +674,7 @@ class DetailView(QWidget):
         if self.detail is None:
             return
         collection, record_id = detail_key(self.detail)
-        channel = self.current_channel_id()
-        if channel is not None:
-            self.open("channels", channel)
-        else:
-            self.open(collection, record_id, select=self.items.current_id())
+        self.open(collection, record_id, select=self.current_channel_id() or self.items.current_id())
 
     @property
     def loading(self) -> bool:
@@ -695,11 +692,15 @@ class DetailView(QWidget):
         self.title.setText(detail.title)
         self.subtitle.setText(_subtitle(detail))
         self._show_rights(rights)
-        self.channels.set_channels([])
-        self.items.set_rows("members", [], [])
+        # Only the list that does not apply is emptied (an emptied list hides, and would lose
+        # the focus a reload must keep).
+        if not isinstance(detail, FunctionDetail):
+            self.channels.set_channels([])
+        if not isinstance(detail, (ForumDetail, RoutineDetail)):
+            self.items.set_rows("members", [], [])
         if isinstance(detail, FunctionDetail):
             self.channels.where = f"{detail.title}, {detail.organisation_name}"
-            self.channels.set_channels(list(detail.channels), opened.channel_id)
+            self.channels.set_channels(list(detail.channels), opened.channel_id or select)
             html_text = function_html(detail)
         elif isinstance(detail, ForumDetail):
             self.items.set_rows("members", [tr("Function"), tr("Role"), tr("Mandate"), tr("Reports back"),

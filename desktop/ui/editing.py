@@ -17,9 +17,11 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any, Callable, Mapping
 
+import shiboken6
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtGui import QKeySequence, QShortcut
 from PySide6.QtWidgets import (
+    QApplication,
     QCheckBox,
     QComboBox,
     QDialog,
@@ -37,7 +39,7 @@ from PySide6.QtWidgets import (
 )
 
 from desktop import views
-from desktop.i18n import NP_, label, tr
+from desktop.i18n import NP_, label, ngettext, tr
 from desktop.store.messages import CHANNEL_KIND_LABELS, LEVEL_LABELS, message
 from desktop.ui.messages import bridge
 from desktop.ui.ops import CollectionOp, LatestOnly, QueryOp
@@ -505,11 +507,15 @@ def save_record(store: Any, target: Target, values: Mapping[str, Any]) -> str:
 # forum's mandates, a routine's steps).
 DEPENDENTS = {"functions": ("channels", "function_id"), "forums": ("mandates", "forum_id"),
               "routines": ("routine_steps", "routine_id")}
-DEPENDENT_WORDS: dict[str, tuple[str, str]] = {
-    "channels": NP_("deleted with", "and its {count} channels"),
-    "mandates": NP_("deleted with", "and its {count} mandates"),
-    "routine_steps": NP_("deleted with", "and its {count} steps"),
-}
+
+
+def dependents_words(collection: str, count: int) -> str:
+    """"och dess 3 kontaktvägar": what goes with a deleted record."""
+    if collection == "channels":
+        return ngettext("and its {count} channel", "and its {count} channels", count).format(count=count)
+    if collection == "mandates":
+        return ngettext("and its {count} mandate", "and its {count} mandates", count).format(count=count)
+    return ngettext("and its {count} step", "and its {count} steps", count).format(count=count)
 
 
 def dependents(store: Any, target: Target) -> list[str]:
@@ -577,6 +583,15 @@ class Editor:
         self.form: RecordForm | None = None
         self.question: QMessageBox | None = None
 
+    def _closed(self, which: str, dialog: QWidget, focus: QWidget | None) -> None:
+        """A form or question closed: the window is active again, the focus where it was (not
+        every platform gives it back by itself)."""
+        if getattr(self, which) is dialog:
+            setattr(self, which, None)
+        self.window.activateWindow()
+        if focus is not None and shiboken6.isValid(focus) and focus.isVisible():
+            focus.setFocus(Qt.FocusReason.PopupFocusReason)
+
     def _refused(self, target: Target | None) -> bool:
         if target is None:
             return True
@@ -594,6 +609,8 @@ class Editor:
             form = RecordForm(store, target, data, self.window)
             form.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
             form.saved.connect(lambda record_id: self._saved(target, record_id, done))
+            focus = QApplication.focusWidget()
+            form.finished.connect(lambda _result: self._closed("form", form, focus))
             self.form = form
             form.open()
 
@@ -616,7 +633,7 @@ class Editor:
         text = label(question).format(name=target.title, parent=target.parent_title)
         if count:
             spec = DEPENDENTS[target.collection]
-            text = text.rstrip("?") + " " + label(DEPENDENT_WORDS[spec[0]]).format(count=count) + "?"
+            text = text.rstrip("?") + " " + dependents_words(spec[0], count) + "?"
         box = QMessageBox(QMessageBox.Icon.Warning, tr("Delete"), text, QMessageBox.StandardButton.NoButton, self.window)
         box.setObjectName("confirmDelete")
         box.setInformativeText(tr("The deletion is sent to the others at the next synchronisation."))
@@ -633,6 +650,8 @@ class Editor:
                              success=lambda _n: bridge().report_info(tr("Deleted: {name}.", name=target.title))).run()
 
         box.buttonClicked.connect(answered)
+        focus = QApplication.focusWidget()
+        box.finished.connect(lambda _result: self._closed("question", box, focus))
         box.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
         self.question = box
         box.open()

@@ -245,6 +245,7 @@ class SearchView(QWidget):
         self._preview_timer.setInterval(PREVIEW_DELAY_MS)
         self._preview_timer.timeout.connect(self._preview)
         self._typing = False
+        self._refreshing = False
         self.results.activated.connect(lambda index: self.activate())
         self._set_empty_text("")
 
@@ -274,12 +275,17 @@ class SearchView(QWidget):
         self.results.viewport().update()
 
     def _show(self, query: str, hits: list) -> None:
+        again = query == self.model.query  # the same search after a change: keep what was chosen
+        chosen = self.current_hit() if again and self.model.hits else None
         self.model.set_hits(query, hits)
         self._set_empty_text(query)
         if hits:
-            self._typing = True
-            self.results.setCurrentIndex(self.model.index(0))
-            self._typing = False
+            keys = [(hit.collection, hit.record_id) for hit in hits]
+            kept = chosen is not None and (chosen.collection, chosen.record_id) in keys
+            self._typing = not kept
+            self._refreshing = kept
+            self.results.setCurrentIndex(self.model.index(keys.index((chosen.collection, chosen.record_id)) if kept else 0))
+            self._typing = self._refreshing = False
         self.resultsShown.emit(query, len(hits))
         queued, self._queued = self._queued, []
         for action in queued:
@@ -302,6 +308,8 @@ class SearchView(QWidget):
         return self.model.hits[0] if self.model.hits else None
 
     def _selection_moved(self, _current: QModelIndex, _previous: QModelIndex) -> None:
+        if self._refreshing:
+            return  # the same hit again: the detail reloads itself (refresh)
         if self._typing:
             self._preview_timer.start()  # new hits while typing: when the keys pause
         else:
@@ -321,6 +329,7 @@ class SearchView(QWidget):
         hit = self.current_hit()
         if hit is None:
             return
+        self._preview_timer.stop()  # the preview would open it again, without the focus
         self.detail.open(hit.collection, hit.record_id, hint=hit, focus=True)
 
     def copy(self) -> None:
