@@ -258,7 +258,7 @@ class RejectedPage(QWidget):
         self.rows = rows
         self.list.clear()
         for change in rows:
-            what = "{kind} “{title}”".format(kind=views.kind_word(change.collection), title=change.title)
+            what = tr("{kind} “{title}”", kind=views.kind_word(change.collection), title=change.title)
             item = QListWidgetItem(f"✗ {what}: {change.reason} ({when_text(change.rejected_at)})")
             item.setData(ID_ROLE, change.change_id)
             self.list.addItem(item)
@@ -358,9 +358,9 @@ class SyncIssuesDialog(QDialog):
     def show_page(self, key: str) -> None:
         self.tabs.setCurrentWidget({"conflicts": self.conflicts, "rejected": self.rejected}[key])
         self.reload()
-        self.show()
-        self.raise_()
-        self.activateWindow()
+        from desktop.app import bring_to_front
+
+        bring_to_front(self)
         page = self.tabs.currentWidget()
         page.list.setFocus(Qt.FocusReason.OtherFocusReason)
 
