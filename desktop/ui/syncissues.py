@@ -41,6 +41,20 @@ from desktop.ui.widgets import error_label, show_error
 ID_ROLE = Qt.ItemDataRole.UserRole + 1
 
 
+def fill_list(widget: QListWidget, empty: QLabel, lines: list[tuple[str, str]], current: str | None) -> None:
+    """One line per (id, text); the empty list says so in words; the line chosen before stays
+    chosen, else the first."""
+    widget.clear()
+    for record_id, text in lines:
+        item = QListWidgetItem(text)
+        item.setData(ID_ROLE, record_id)
+        widget.addItem(item)
+    empty.setVisible(not lines)
+    widget.setVisible(bool(lines))
+    ids = [record_id for record_id, _text in lines]
+    widget.setCurrentRow(ids.index(current) if current in ids else (0 if lines else -1))
+
+
 def _side_box(parent: QWidget, name: str) -> tuple[QFrame, QLabel, QLabel]:
     box = QFrame(parent)
     box.setObjectName(name)
@@ -117,20 +131,15 @@ class ConflictsPage(QWidget):
     def _show(self, rows: list[views.ConflictRow]) -> None:
         current = self.current()
         self.rows = rows
-        self.list.clear()
+        lines = []
         for row in rows:
             view = row.view
             who = view.other_device if row.mine == views.MINE_KEPT else view.kept_device
             text = tr("{field} of {kind} “{title}” – also changed by {who}", field=view.field_label, kind=row.kind.lower(),
                       title=view.record_title, who=who or "?")
-            item = QListWidgetItem(f"⚠ {text}")
-            item.setData(ID_ROLE, view.id)
-            self.list.addItem(item)
-        self.empty.setVisible(not rows)
-        self.list.setVisible(bool(rows))
+            lines.append((view.id, f"⚠ {text}"))
+        fill_list(self.list, self.empty, lines, current.view.id if current is not None else None)
         self.loaded = True
-        ids = [row.view.id for row in rows]
-        self.list.setCurrentRow(ids.index(current.view.id) if current is not None and current.view.id in ids else (0 if rows else -1))
         self._chosen(self.list.currentRow())
 
     def current(self) -> views.ConflictRow | None:
@@ -256,17 +265,12 @@ class RejectedPage(QWidget):
 
         current = self.list.currentItem().data(ID_ROLE) if self.list.currentItem() else None
         self.rows = rows
-        self.list.clear()
+        lines = []
         for change in rows:
             what = tr("{kind} “{title}”", kind=views.kind_word(change.collection), title=change.title)
-            item = QListWidgetItem(f"✗ {what}: {change.reason} ({when_text(change.rejected_at)})")
-            item.setData(ID_ROLE, change.change_id)
-            self.list.addItem(item)
-        self.empty.setVisible(not rows)
-        self.list.setVisible(bool(rows))
+            lines.append((change.change_id, f"✗ {what}: {change.reason} ({when_text(change.rejected_at)})"))
+        fill_list(self.list, self.empty, lines, current)
         self.loaded = True
-        ids = [change.change_id for change in rows]
-        self.list.setCurrentRow(ids.index(current) if current in ids else (0 if rows else -1))
         self._enable()
 
     def _enable(self) -> None:

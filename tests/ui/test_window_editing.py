@@ -33,6 +33,19 @@ def wait_form(running):
     return editor.form
 
 
+def choose_in_list(running, key, view_key: str, record_id: str):
+    """Ctrl+3 or Ctrl+4, then the record chosen in the view's list (its detail loaded)."""
+    from desktop.views import detail_key
+
+    running.key(key, CTRL)
+    view = running.main.views[view_key]
+    running.qtbot.waitUntil(lambda: view.loaded)
+    view.tree.setCurrentIndex(view._find(record_id))  # noqa: SLF001
+    running.qtbot.waitUntil(lambda: view.tree.hasFocus() and view.detail.rights is not None
+                            and detail_key(view.detail.detail) == (view_key, record_id))
+    return view
+
+
 def closed(widget) -> bool:
     return not shiboken6.isValid(widget) or not widget.isVisible()
 
@@ -199,12 +212,7 @@ def test_a_mandate_is_added_to_a_forum_by_keyboard_with_a_function_found_by_typi
     store = running.application.session.store
     main = running.main
     forum = demo_record_id("forum-samverkanskonferens")
-    running.key(Qt.Key.Key_3, CTRL)
-    view = main.views["forums"]
-    running.qtbot.waitUntil(lambda: view.loaded)
-    view.tree.setCurrentIndex(view._find(forum))  # noqa: SLF001
-    running.qtbot.waitUntil(lambda: view.tree.hasFocus() and view.detail.rights is not None
-                            and getattr(view.detail.detail, "forum_id", None) == forum)
+    view = choose_in_list(running, Qt.Key.Key_3, "forums", forum)
     members = len(view.detail.detail.members)
     running.key(Qt.Key.Key_Return)  # into the forum's members
     running.qtbot.waitUntil(lambda: view.detail.items.hasFocus())
@@ -233,13 +241,8 @@ def test_a_mandate_is_added_to_a_forum_by_keyboard_with_a_function_found_by_typi
 
 def test_routine_steps_move_by_keyboard(running) -> None:
     store = running.application.session.store
-    main = running.main
     routine = demo_record_id("routine-sammankalla-aktiverat")
-    running.key(Qt.Key.Key_4, CTRL)
-    view = main.views["routines"]
-    running.qtbot.waitUntil(lambda: view.loaded)
-    view.tree.setCurrentIndex(view._find(routine))  # noqa: SLF001
-    running.qtbot.waitUntil(lambda: view.detail.rights is not None and getattr(view.detail.detail, "routine_id", None) == routine)
+    view = choose_in_list(running, Qt.Key.Key_4, "routines", routine)
     running.key(Qt.Key.Key_Return)
     running.qtbot.waitUntil(lambda: view.detail.items.hasFocus())
     first, second = view.detail.items.ids()[:2]
