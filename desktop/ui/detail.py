@@ -466,6 +466,22 @@ def _subtitle(detail: Detail) -> str:
     return ""
 
 
+class WrappedTextDelegate(QStyledItemDelegate):
+    """Rows as tall as their text wrapped in its column (QTreeView measures a row without the
+    column's width, so long mandates would be cut to one line)."""
+
+    PAD = 6
+
+    def sizeHint(self, option: QStyleOptionViewItem, index: QModelIndex) -> QSize:  # noqa: N802
+        view = self.parent()
+        if index.column() not in view.stretch:  # a short column is as wide as its words
+            return super().sizeHint(option, index)
+        width = max(view.header().sectionSize(index.column()) - 2 * self.PAD, 40)
+        text = str(index.data() or "")
+        bounds = option.fontMetrics.boundingRect(QRect(0, 0, width, 100_000), int(Qt.TextFlag.TextWordWrap), text)
+        return QSize(width, bounds.height() + self.PAD)
+
+
 class ItemsView(QTreeView):
     """What hangs on a forum or routine, one selectable row each: a forum's members (function,
     role, mandate, report-back duty, best channel) or a routine's steps (with who does them).
@@ -484,7 +500,13 @@ class ItemsView(QTreeView):
         self.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
         self.setAllColumnsShowFocus(True)
         self.setVerticalScrollMode(QAbstractItemView.ScrollMode.ScrollPerPixel)
+        self.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        self.setTextElideMode(Qt.TextElideMode.ElideNone)
+        self.setItemDelegate(WrappedTextDelegate(self))
+        # Rows are as tall as their wrapped text: measured again when the columns change width.
+        self.header().sectionResized.connect(lambda *_: self.scheduleDelayedItemsLayout())
         self.refs: list[FunctionRef | None] = []
+        self.stretch: tuple[int, ...] = ()
 
     def set_rows(self, kind: str, headers: list[str], rows: list[tuple[str, list[str], FunctionRef | None]],
                  select_id: str | None = None, stretch: tuple[int, ...] = ()) -> None:
@@ -492,6 +514,7 @@ class ItemsView(QTreeView):
         ``stretch``: the columns of long text, which share the width and wrap."""
         self.setObjectName(kind)
         self.setAccessibleName(tr("Members") if kind == "members" else tr("Steps"))
+        self.stretch = stretch
         self.model_.clear()
         self.model_.setHorizontalHeaderLabels(headers)
         self.refs = []
@@ -704,7 +727,7 @@ class DetailView(QWidget):
             html_text = function_html(detail)
         elif isinstance(detail, ForumDetail):
             self.items.set_rows("members", [tr("Function"), tr("Role"), tr("Mandate"), tr("Reports back"),
-                                            tr("Best channel")], member_rows(detail), select, stretch=(0, 2))
+                                            tr("Best channel")], member_rows(detail), select, stretch=(0, 2, 3))
             html_text = forum_html(detail)
         elif isinstance(detail, RoutineDetail):
             self.items.set_rows("steps", [tr("No."), tr("Step"), tr("Responsible"), tr("Best channel")],

@@ -157,6 +157,9 @@ RECORD_WORDS: dict[str, tuple[tuple[str, str], tuple[str, str], tuple[str, str]]
 }
 
 _FUNCTION_REFS = ("convenor_function_id", "function_id", "responsible_function_id")
+# An empty field that means a value: shown as that value, and saved as empty while it stays so
+# (a form saved untouched changes nothing).
+_EMPTY_MEANS = {"visibility": "regional"}
 _MULTILINE = (FieldType.TEXT,)
 _NO_CHOICE = "\x00"  # an optional choice left empty
 
@@ -333,6 +336,9 @@ class RecordForm(QDialog):
             column.setSpacing(1)
             column.addWidget(widget)
             column.addWidget(error)
+            if isinstance(widget, QCheckBox):  # its own text is its label
+                form.addRow("", box)
+                continue
             caption = QLabel(form_label(name) + ":", self)
             caption.setBuddy(widget)
             form.addRow(caption, box)
@@ -374,7 +380,9 @@ class RecordForm(QDialog):
             return picker
         if spec.type is FieldType.ENUM:
             combo = QComboBox(self)
-            if not spec.required:
+            if value is None and name in _EMPTY_MEANS:
+                value = _EMPTY_MEANS[name]
+            elif not spec.required:
                 combo.addItem("–", _NO_CHOICE)
             for choice in spec.choices:
                 combo.addItem(choice_label(collection, name, choice), choice)
@@ -441,6 +449,8 @@ class RecordForm(QDialog):
                 continue
             if isinstance(self.widgets[name], QCheckBox) and not value and self.data.values.get(name) is None:
                 continue  # an unticked box on a field never set stays unset
+            if self.data.values.get(name) is None and value == _EMPTY_MEANS.get(name):
+                continue
             out[name] = value
         if self.target.record_id is None:
             out = {**self.target.fixed, **{k: v for k, v in out.items() if v is not None}}

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from PySide6.QtCore import QAbstractListModel, QModelIndex, QRect, QSize, Qt, QTimer, Signal
+from PySide6.QtCore import QAbstractListModel, QEvent, QModelIndex, QRect, QSize, Qt, QTimer, Signal
 from PySide6.QtGui import QFont, QFontMetrics, QKeySequence, QPainter
 from PySide6.QtWidgets import (
     QAbstractItemView,
@@ -67,6 +67,18 @@ class SearchField(QLineEdit):
         font.setPointSizeF(font.pointSizeF() * 1.25)
         self.setFont(font)
         self.setMinimumHeight(self.fontMetrics().height() + 14)
+
+    # The window's shortcuts that a line edit would take for itself on some platforms (X11's
+    # bindings make Ctrl+E "end of line" and Ctrl+K "delete to the end of the line").
+    WINDOW_KEYS = (QKeySequence("Ctrl+E"), QKeySequence("Ctrl+K"))
+
+    def event(self, event) -> bool:  # noqa: A003
+        if event.type() == QEvent.Type.ShortcutOverride:
+            pressed = QKeySequence(event.keyCombination())
+            if any(pressed.matches(keys) == QKeySequence.SequenceMatch.ExactMatch for keys in self.WINDOW_KEYS):
+                event.ignore()  # not ours: the window's action runs
+                return True
+        return super().event(event)
 
     def keyPressEvent(self, event) -> None:  # noqa: N802
         key = event.key()
