@@ -753,7 +753,7 @@ class DetailView(QWidget):
             self.read_only.hide()
             return
         t = theme.current(QApplication.instance())
-        self.read_only.setText(f"🔒 {rights.edit.text}")
+        self.read_only.setText(f"⊘ {rights.edit.text}")
         self.read_only.setStyleSheet(f"color: {t.muted};")
         self.read_only.setAccessibleName(rights.edit.text)
         self.read_only.show()

@@ -352,7 +352,7 @@ class SyncIssuesDialog(QDialog):
         self.rejected.retried.connect(self.syncRequested)
         self.store_events = StoreEvents(session.store, self)
         self.store_events.changed.connect(lambda _changes: self.reload() if self.isVisible() else None)
-        self.resize(760, 520)
+        self.resize(720, 440)
 
     def reload(self) -> None:
         self.conflicts.reload()

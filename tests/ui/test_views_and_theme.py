@@ -77,6 +77,47 @@ def test_directory_lines_warn_about_functions_with_one_channel(demo) -> None:
     assert views.function_rows(demo, [press.function_id])[press.function_id].too_few_channels
 
 
+def test_every_detail_names_its_own_record(demo) -> None:
+    """A routine's detail holds its organisation's id too: it is still a routine."""
+    routine = views.routine_detail(demo, demo_record_id("routine-sammankalla-aktiverat"))
+    assert views.detail_key(routine) == ("routines", routine.routine_id)
+    organisation = views.organisation_detail(demo, demo_record_id("org-sos"))
+    assert views.detail_key(organisation) == ("organisations", demo_record_id("org-sos"))
+
+
+def test_a_standalone_vault_may_change_everything_it_shows(demo) -> None:
+    detail = views.function_detail(demo, demo_record_id("fn-sos-tib"))
+    rights = views.rights(demo, detail)
+    assert rights.edit and rights.delete and rights.add and rights.add_sibling
+    assert set(rights.items) == {c.channel_id for c in detail.channels} and all(rights.items.values())
+
+
+@pytest.mark.parametrize(("before", "after"), [
+    ("a0", "a1"), (None, "a0"), ("a7", None), (None, None), ("a0V", "a1"), ("z", None), ("a", "b"), ("Az", "a"),
+])
+def test_a_position_fits_between_its_neighbours(before, after) -> None:
+    position = views.position_between(before, after)
+    assert position is not None
+    assert (before is None or before < position) and (after is None or position < after)
+    assert position.isalnum()
+
+
+def test_no_position_fits_between_a_position_and_itself_with_zeros_and_steps_are_renumbered() -> None:
+    assert views.position_between("a", "a0") is None
+    order = ["s2", "s1", "s3"]
+    changed = views.positions_for(order, {"s1": "a", "s2": "a0", "s3": "b"})
+    final = {"s1": "a", "s2": "a0", "s3": "b", **changed}
+    assert sorted(final, key=final.get) == order
+
+
+def test_moving_renumbers_only_the_channels_whose_priority_changes() -> None:
+    order = views.moved(["a", "b", "c", "d"], "c", -1)
+    assert order == ["a", "c", "b", "d"]
+    assert views.priorities_for(order, {"a": 1, "b": 2, "c": 3, "d": 4}) == {"c": 2, "b": 3}
+    assert views.priorities_for(["x", "y"], {"x": None, "y": 5}) == {"x": 1, "y": 2}
+    assert views.moved(["a", "b"], "a", -5) == ["a", "b"], "kept within the list"
+
+
 @pytest.mark.parametrize("theme", [LIGHT, DARK], ids=lambda t: t.name)
 def test_every_text_colour_reaches_wcag_aa_on_its_background(theme) -> None:
     weak = [(what, round(contrast_ratio(fg, bg), 2)) for what, fg, bg in theme.text_pairs() if contrast_ratio(fg, bg) < 4.5]

@@ -88,7 +88,7 @@ def test_another_organisations_function_is_read_only_and_says_whose_it_is(
     open_search(app, "tjänsteman")
     main, detail = app.main, app.main.search_view.detail
     assert detail.read_only.isVisible()
-    assert detail.read_only.text() == "🔒 Skrivskyddad: ägs av SOS Alarm."
+    assert detail.read_only.text() == "⊘ Skrivskyddad: ägs av SOS Alarm."
     for name in ("edit", "new", "delete", "verify", "move_up"):
         action = main.edit_actions[name]
         assert not action.isEnabled(), name
