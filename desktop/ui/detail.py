@@ -641,6 +641,8 @@ class DetailView(QWidget):
         self.body.setFrameShape(QFrame.Shape.NoFrame)
         self.body.anchorClicked.connect(self._link)
         self.body.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Expanding)
+        # The text's height is known once it is laid out at the body's width: fit it then.
+        self.body.document().documentLayout().documentSizeChanged.connect(lambda _size: self._fit_body())
         self.items = ItemsView(self)
         self.items.hide()
         line = QFrame(self)
@@ -737,16 +739,29 @@ class DetailView(QWidget):
             html_text = organisation_html(detail)
         self.body.setHtml(html_text)
         self.body.show()
-        if self.items.isVisibleTo(self):  # the body as tall as its text, the list takes the rest
-            document = self.body.document()
-            document.setTextWidth(max(self.body.viewport().width(), 200))
-            self.body.setMaximumHeight(int(document.size().height()) + 12)
-        else:
-            self.body.setMaximumHeight(16_777_215)
+        self._fit_body()
         self.recordShown.emit(detail)
         self.contextChanged.emit()
         if focus:
             self.focus_content()
+
+    def _fit_body(self) -> None:
+        """Above a list of members or steps the body is as tall as its text (at most half the
+        pane; then it scrolls) and the list takes the rest; alone, it takes all."""
+        policy = Qt.ScrollBarPolicy.ScrollBarAsNeeded
+        if not self.items.isVisibleTo(self):
+            self.body.setMaximumHeight(16_777_215)
+        else:
+            wanted = int(self.body.document().size().height()) + 2 * self.body.frameWidth() + 8
+            room = max(self.height() // 2, 60)
+            self.body.setMaximumHeight(min(wanted, room))
+            if wanted <= room:  # it all fits: no scroll bar to narrow the text for nothing
+                policy = Qt.ScrollBarPolicy.ScrollBarAlwaysOff
+        self.body.setVerticalScrollBarPolicy(policy)
+
+    def resizeEvent(self, event) -> None:  # noqa: N802
+        super().resizeEvent(event)
+        self._fit_body()
 
     def _show_rights(self, rights: Rights | None) -> None:
         if rights is None or rights.edit:
