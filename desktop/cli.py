@@ -29,10 +29,12 @@ from desktop.store import meta
 from desktop.store.connection import damage_error, is_damage, silence_sqlcipher_log
 from desktop.store.demo import load_demo
 from desktop.store.messages import channel_kind_label, collection_label
+from desktop.store.messages import message as store_message
 from desktop.syncer.messages import field_label, role_label, syncer_message, when_text
 from desktop.views import COLLECTION_NAMES, ChannelRow, field_word, find_record, open_record, value_label
 from desktop import views
 from desktop.vault import DATABASE_FILE, KdfParams, Vault, VaultError, calibrate_kdf
+from desktop.store.store import META_SEARCH_OWN_ORG
 
 EXIT_OK = 0
 EXIT_USER_ERROR = 1
@@ -182,8 +184,48 @@ def describe_channel_row(channel: ChannelRow) -> str:
     return describe_channel(channel.kind, channel.shown, channel.label, channel.resilient)
 
 
-def print_hits(store: Store, text: str, limit: int) -> None:
-    hits = store.search(text, limit=limit)
+def _announce_indexing(store: Store) -> Callable[[], None]:
+    """Say "indexing…" (on stderr) when a search or sync waits for the search index pass."""
+    said: list[bool] = []
+
+    def tell_once() -> None:
+        if not said:
+            said.append(True)
+            print(store_message("search.indexing"), file=sys.stderr, flush=True)
+
+    if store.index_status().state != "ready":  # a search now runs the pass first
+        tell_once()
+    return store.subscribe_index(lambda status: status.state == "indexing" and tell_once())
+
+
+def own_organisation(store: Store, reference: str | None) -> str | None:
+    """The organisation whose hits rank first: ``--org`` (a name, short name or id), else the
+    vault's setting META_SEARCH_OWN_ORG (for a demo vault), else None (the store then uses the
+    organisation the device is enrolled for)."""
+    if reference is None:
+        reference = store.get_meta(META_SEARCH_OWN_ORG)
+        if not isinstance(reference, str) or not reference.strip():
+            return None
+    wanted = reference.strip().lower()
+    for org in store.list("organisations"):
+        fields = org["fields"]
+        if wanted in (org["record_id"], (fields.get("short_name") or "").lower(), (fields.get("name") or "").lower()):
+            return org["record_id"]
+    hits = [
+        h for h in store.search(reference, limit=5, own_org="")
+        if h.collection == "organisations" and h.match != "fuzzy"
+    ]
+    if not hits:
+        raise UserError(store_message("search.unknown_organisation", text=reference))
+    return hits[0].record_id
+
+
+def print_hits(store: Store, text: str, limit: int, own_org: str | None = None) -> None:
+    unsubscribe = _announce_indexing(store)
+    try:
+        hits = store.search(text, limit=limit, own_org=own_org)
+    finally:
+        unsubscribe()
     if not hits:
         print(tr("No matches for “{text}”. Try fewer or shorter words.", text=text))
         return
@@ -191,6 +233,8 @@ def print_hits(store: Store, text: str, limit: int) -> None:
         line = f"{number:2d}. {hit.title}"
         if hit.subtitle:
             line += f" · {hit.subtitle}"
+        for typed, word in hit.fuzzy_words:
+            line += f"  ({store_message('search.fuzzy_match', typed=typed, word=word)})"
         print(line)
         if hit.best_channel is not None:
             best = hit.best_channel
@@ -201,7 +245,7 @@ def print_hits(store: Store, text: str, limit: int) -> None:
 
 def cmd_search(args: argparse.Namespace) -> int:
     text = " ".join(args.text)
-    with_session(args, lambda store: print_hits(store, text, args.limit))
+    with_session(args, lambda store: print_hits(store, text, args.limit, own_organisation(store, args.org)))
     return EXIT_OK
 
 
@@ -432,7 +476,7 @@ def _search_prompt(store: Store) -> None:
             break
         if not text:
             break
-        print_hits(store, text, 10)
+        print_hits(store, text, 10, own_organisation(store, None))
 
 
 def _search_lines(store: Store, lines) -> None:
@@ -440,7 +484,7 @@ def _search_lines(store: Store, lines) -> None:
         text = line.strip()
         if text:
             print(tr("Search: ") + text)
-            print_hits(store, text, 10)
+            print_hits(store, text, 10, own_organisation(store, None))
 
 
 # --- sync (desktop/syncer) ---------------------------------------------------------------
@@ -500,6 +544,7 @@ def cmd_sync(args: argparse.Namespace) -> int:
 
     def work(store: Store) -> None:
         engine = SyncEngine(store)
+        unsubscribe = _announce_indexing(store)
         try:
             _print_sync_report(engine.sync_now())
             _print_rejected(engine)
@@ -507,6 +552,7 @@ def cmd_sync(args: argparse.Namespace) -> int:
             if status.conflicts_count:
                 print(syncer_message("syncer.open_conflicts_hint", count=status.conflicts_count))
         finally:
+            unsubscribe()
             engine.close()
 
     return _sync_errors(lambda: with_session(args, work) or EXIT_OK)
@@ -667,6 +713,7 @@ def build_parser() -> argparse.ArgumentParser:
     search = commands.add_parser("search", help=tr("search for a function, organisation, forum or routine"))
     search.add_argument("text", nargs="+", metavar=tr("TEXT"))
     search.add_argument("--limit", type=int, default=10, metavar=tr("N"), help=tr("at most this many hits"))
+    search.add_argument("--org", metavar=tr("ORGANISATION"), help=store_message("search.own_org_help"))
     search.set_defaults(func=cmd_search)
 
     show = commands.add_parser("show", help=tr("show a record with its channels, mandates or steps"))
@@ -714,6 +761,9 @@ def build_parser() -> argparse.ArgumentParser:
     )
     rejected.add_argument("change", nargs="?", metavar="ID", help=tr("the change's id (or its beginning)"))
     rejected.set_defaults(func=cmd_rejected)
+    from desktop.cli_io import add_commands as add_io_commands  # late: cli_io imports this module
+
+    add_io_commands(commands)  # import, export
     return parser
 
 

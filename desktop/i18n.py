@@ -60,7 +60,11 @@ def language() -> str:
 @contextmanager
 def in_language(lang: str | None) -> Iterator[None]:
     """Texts made inside the block are in ``lang`` (this thread only); None changes nothing."""
-    token = _scoped.set(_normalise(lang))
+    chosen = _normalise(lang)
+    if chosen is None:  # None (or an unknown language): the surrounding choice stands
+        yield
+        return
+    token = _scoped.set(chosen)
     try:
         yield
     finally:

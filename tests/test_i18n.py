@@ -63,9 +63,9 @@ def _placeholders(text: str) -> set[str]:
 def test_translations_keep_every_placeholder() -> None:
     for entry in _catalog():
         if entry.id and entry.string:
-            if isinstance(entry.id, tuple):  # plural forms: each keeps the singular's fields
-                for form in entry.string:
-                    assert _placeholders(entry.id[0]) == _placeholders(form), entry.id
+            if isinstance(entry.id, tuple):  # a plural: no form may name a field the source lacks
+                allowed = _placeholders(entry.id[0]) | _placeholders(entry.id[1])
+                assert all(_placeholders(form) <= allowed for form in entry.string), entry.id
             else:
                 assert _placeholders(entry.id) == _placeholders(entry.string), entry.id
 
@@ -137,6 +137,12 @@ def _english_words(text: str) -> set[str]:
         ("status",),
         ("sync",),
         ("conflicts",),
+        ("import", "--help"),
+        ("export", "--help"),
+        ("import", "saknas.csv", "--org", "SOS Alarm"),
+        ("import", "saknas.csv"),
+        ("export", "--out", "katalog.csv"),
+        ("export", "--out", "katalog.pdf", "--yes"),
     ],
     ids=lambda args: "-".join(args),
 )
@@ -144,6 +150,21 @@ def test_a_swedish_run_of_the_cli_speaks_only_swedish(demo_vault, args) -> None:
     result = run(demo_vault, *args)
     words = _english_words(result.stdout + result.stderr)
     assert not words, (words, result.stdout + result.stderr)
+
+
+def test_an_import_preview_and_an_export_speak_only_swedish(demo_vault, tmp_path) -> None:
+    exported = tmp_path / "sos.csv"
+    first = run(demo_vault, "export", "--org", "SOS Alarm", "--out", str(exported), "--yes")
+    lines = exported.read_text(encoding="utf-8-sig").splitlines()
+    lines[1] = lines[1].replace("070-174 06 67", "12")  # a refused row
+    lines.append("SOS Alarm;Ny funktion;;;dygnet runt;Ja;;Mobil;070-174 06 44;;;;;;")
+    edited = tmp_path / "sos-rättad.csv"
+    edited.write_text("\n".join(lines), encoding="utf-8-sig")
+    preview = run(demo_vault, "import", str(edited), "--org", "SOS Alarm", "--dry-run")
+    assert "Skapas:" in preview.stdout and "Avvisad: 1 rad." in preview.stdout
+    for result in (first, preview):
+        words = _english_words(result.stdout + result.stderr)
+        assert not words, (words, result.stdout + result.stderr)
 
 
 def test_a_wrong_passphrase_is_told_in_the_language_chosen_on_the_command_line(demo_vault) -> None:
@@ -159,3 +180,14 @@ def demo_vault(tmp_path_factory) -> Path:
     result = run(data_dir, "init", "--demo")
     assert result.returncode == 0, result.stderr
     return data_dir
+
+
+def test_a_language_block_without_a_language_keeps_the_surrounding_one() -> None:
+    from desktop.store.messages import channel_kind_label
+
+    with in_language("en"):
+        with in_language(None):
+            assert tr("Search: ") == "Search: "
+        assert channel_kind_label("mobile") == "Mobile"  # passes lang=None inside
+    with in_language("sv"):
+        assert channel_kind_label("mobile") == "Mobil"

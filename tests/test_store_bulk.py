@@ -1,19 +1,15 @@
 """The bulk paths: a pulled page applied in bulk ends exactly where its records applied one by one
-end; the search index is merged once after a run of big pulled pages; bulk writes leave FTS5's
-settings as they were; documents built from the rows just written equal those read back."""
+end (the search index's side of bulk writes: tests/test_store_search_index.py)."""
 
 from __future__ import annotations
 
 import json
 import uuid
 
-import pytest
 
 from desktop.store import Store
-from desktop.store import search as search_mod
 from desktop.store.outbox import dumps
 from desktop.store.store import (
-    META_SEARCH_MERGE_DUE,
     _clocks_json,
     _null_base_json,
     _uuid4_strings,
@@ -167,111 +163,6 @@ def test_a_page_ends_where_its_records_one_by_one_end(tmp_path):
         {h[1] for h in result["searches"]["larmpost"]} >= {IDS["F"], IDS["NC2"]}
     assert result["searches"]["kort"] == []  # created and deleted in the same page
     assert result["clock"] > clock(2_000_000, 5)[:19]  # the greatest valid clock was received
-
-
-def test_big_pulled_pages_merge_the_index_once_after_the_run(db_path, db_key, monkeypatch):
-    monkeypatch.setattr(search_mod, "PULLED_BULK_DOCS", 3)
-    calls = []
-    real = search_mod.optimize
-    monkeypatch.setattr(search_mod, "optimize", lambda db: (calls.append(1), real(db)))
-    org = str(uuid.uuid4())
-    pages = [[state("organisations", org, {"name": ("SOS Alarm", clock(5))}, 1)]]
-    for p in range(3):
-        pages.append([
-            state("functions", str(uuid.uuid4()), {"organisation_id": (org, clock(6)),
-                                                   "name": (f"Larmoperatör {p}-{i}", clock(6))}, 10 * p + i)
-            for i in range(4)
-        ])
-    with Store.open(db_path, db_key) as store:
-        calls.clear()  # a new store indexes its (empty) tables at open
-        for n, page in enumerate(pages):
-            store.apply_pulled(page, f"c{n}")
-        assert calls == []
-        assert store.get_meta(META_SEARCH_MERGE_DUE) is True
-        assert len([h for h in store.search("larmoperatör") if h.collection == "functions"]) == 12
-        # a big page of records that have no documents is one of the run too: no merge yet
-        store.apply_pulled([state("conflicts", str(uuid.uuid4()), {"field": ("name", clock(7))}, 90 + i)
-                            for i in range(4)], "c-conflicts")
-        assert calls == []
-    with Store.open(db_path, db_key) as store:  # the merge still due after a restart
-        store.set_meta("something", 1)  # the next write merges
-        assert calls == [1]
-        assert store.get_meta(META_SEARCH_MERGE_DUE) is None
-        store.set_meta("something", 2)
-        assert calls == [1]
-        assert len([h for h in store.search("larmoperatör") if h.collection == "functions"]) == 12
-
-
-def test_a_small_page_after_big_ones_merges(store, monkeypatch):
-    monkeypatch.setattr(search_mod, "PULLED_BULK_DOCS", 3)
-    calls = []
-    real = search_mod.optimize
-    monkeypatch.setattr(search_mod, "optimize", lambda db: (calls.append(1), real(db)))
-    store.apply_pulled([state("organisations", str(uuid.uuid4()), {"name": (f"Org {i}", clock(5))}, i)
-                        for i in range(4)], "c1")
-    assert calls == []
-    store.apply_pulled([state("organisations", str(uuid.uuid4()), {"name": ("Sist", clock(5))}, 9)], "c2")
-    assert calls == [1] and store.get_meta(META_SEARCH_MERGE_DUE) is None
-
-
-def fts5_settings(store: Store) -> dict:
-    with store._read() as db:
-        return dict(db.execute(
-            "SELECT k, v FROM search_index_config WHERE k IN ('automerge', 'crisismerge', 'hashsize')"
-        ).fetchall())
-
-
-def test_bulk_writes_leave_fts5_settings_as_they_were(store, monkeypatch):
-    monkeypatch.setattr(search_mod, "PULLED_BULK_DOCS", 2)
-    monkeypatch.setattr(search_mod, "OPTIMIZE_MIN_DOCS", 2)
-    org = store.create("organisations", {"name": "SOS Alarm"})
-    store.bulk_create("functions", [{"organisation_id": org, "name": f"F {i}"} for i in range(3)])
-    store.apply_pulled([state("organisations", str(uuid.uuid4()), {"name": (f"O {i}", clock(5))}, i)
-                        for i in range(3)], "c")
-    settings = fts5_settings(store)
-    for key, default in search_mod.FTS5_DEFAULTS.items():
-        assert int(settings.get(key, default)) == default
-    # a bulk write that fails rolls the settings back with everything else
-    def boom(*args):
-        raise RuntimeError("simulated")
-    monkeypatch.setattr(search_mod, "rebuild_docs", boom)
-    with pytest.raises(RuntimeError):
-        store.bulk_create("functions", [{"organisation_id": org, "name": f"G {i}"} for i in range(3)])
-    assert fts5_settings(store) == settings
-
-
-def test_documents_of_new_rows_equal_documents_read_back(store):
-    """Documents built from the values just written (the fresh rows) are those the rows give
-    when read back. (Values of the wrong type from a misbehaving peer never reach the rows: such
-    records are kept aside, tests/syncer/test_syncer_hardening.py.)"""
-    org, fn, ch, ch2 = (str(uuid.uuid4()) for _ in range(4))
-    c = clock(5)
-    store.apply_pulled([
-        state("organisations", org, {"name": ("SOS Alarm", c), "short_name": ("42", c)}, 1),
-        state("functions", fn, {"organisation_id": (org, c), "name": ("Vakthavande", c), "short_name": ("7.5", c),
-                                "description": (None, c)}, 2),
-        state("channels", ch, {"function_id": (fn, c), "kind": ("mobile", c), "value": ("+46701740605", c),
-                               "priority": (2, c), "label": ("Sant", c)}, 3),
-        state("channels", ch2, {"function_id": (fn, c), "kind": ("phone", c), "value": ("+46701740606", c),
-                                "priority": (1, c)}, 4),
-    ], "c4")
-    bulk_ids = store.bulk_create("functions", [{"organisation_id": org, "name": f"Funktion {i}", "short_name": "FN"}
-                                               for i in range(3)])
-
-    def documents():
-        with store._read() as db:
-            return db.execute(
-                "SELECT collection, record_id, title, subtitle, channel_id, channel_kind, channel_value, "
-                "channel_label FROM search_docs ORDER BY record_id"
-            ).fetchall()
-
-    queries = ("sos", "42", "vakthavande", "7", "070", "0701740606", "funktion", "fn")
-    before = documents(), {q: store.search(q) for q in queries}
-    with store._write() as tx:  # the same documents, every row read from the table
-        search_mod.rebuild_docs(tx.db, {"organisations": {org}, "functions": {fn, *bulk_ids},
-                                        "channels": {ch, ch2}})
-    assert (documents(), {q: store.search(q) for q in queries}) == before
-    assert store.search("42")[0].record_id == org
 
 
 def test_pending_edits_are_found_for_a_whole_page(store):

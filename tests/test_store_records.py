@@ -148,7 +148,7 @@ def test_failure_mid_transaction_keeps_neither_row_nor_outbox(store, monkeypatch
         raise RuntimeError("disk full (simulated)")
 
     # Fails after the row and the outbox entry are written, before commit.
-    monkeypatch.setattr("desktop.store.search.rebuild_docs", boom)
+    monkeypatch.setattr("desktop.store.search_index.rebuild_docs", boom)
     with pytest.raises(RuntimeError):
         store.create("organisations", {"name": "Borta"})
     with pytest.raises(RuntimeError):
@@ -432,7 +432,7 @@ def test_notifications_fire_after_commit_only(store, monkeypatch):
     with pytest.raises(AttributeError):
         seen[0].source = "sync"  # immutable
 
-    monkeypatch.setattr("desktop.store.search.rebuild_docs", lambda *a: 1 / 0)
+    monkeypatch.setattr("desktop.store.search_index.rebuild_docs", lambda *a: 1 / 0)
     with pytest.raises(ZeroDivisionError):
         make_org(store, "Misslyckad")
     monkeypatch.undo()

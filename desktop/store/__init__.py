@@ -17,7 +17,7 @@ from desktop.store.outbox import OutboxEntry
 from desktop.store.phones import format_phone, normalise_phone
 from desktop.store.search import BestChannel, SearchHit
 from desktop.store.meta import MetaKey
-from desktop.store.store import Store
+from desktop.store.store import IndexStatus, Store
 
 __all__ = [
     "AppendOnly",
@@ -26,6 +26,7 @@ __all__ = [
     "DatabaseCorrupt",
     "DatabaseMissing",
     "In",
+    "IndexStatus",
     "InvalidInput",
     "MetaKey",
     "NotFound",

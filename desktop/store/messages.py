@@ -99,6 +99,15 @@ STORE_MESSAGES: dict[str, str] = {
     ),
     "invalid.fields": N_("The fields must be given as names and values."),
     "invalid.record_id": N_("Record id “{value}” is not a valid UUID."),
+    # Search
+    "search.indexing": N_("Indexing the new records for search …"),
+    "search.fuzzy_match": N_("“{typed}” read as “{word}”"),
+    "search.own_org_help": N_(
+        "your own organisation (name, short name or id): its hits first among equals"
+    ),
+    "search.unknown_organisation": N_(
+        "No organisation is called “{text}”. Give your own organisation's name, short name or id."
+    ),
 }
 
 COLLECTION_LABELS: dict[str, tuple[str, str]] = {

@@ -51,4 +51,3 @@ SERVER_OFFSET_MS = MetaKey("server_offset_ms", int)
 DEMO = MetaKey("demo", bool)
 CREATED_AT = MetaKey("created_at", str)
 SEARCH_INDEX_VERSION = MetaKey("search_index_version", str)
-SEARCH_MERGE_DUE = MetaKey("search_merge_due", bool)  # see search.PULLED_BULK_DOCS

@@ -137,17 +137,21 @@ quarantine_table = Table(
 )
 
 # One row per searchable record; its rowid is the rowid of its document in the FTS5 table.
-# title/subtitle/best channel are kept here so a search is one indexed query plus a join.
+# title/subtitle/best channel are kept here so a search is indexed queries plus a look-up by
+# rowid; short_name is what the ranking compares a query with (with the name in the title).
 search_docs_table = Table(
     "search_docs",
     Base.metadata,
     Column("rowid", Integer(), primary_key=True),
     Column("collection", String(), nullable=False),
-    Column("record_id", String(36), nullable=False, unique=True),
+    Column("record_id", String(36), nullable=False),
     Column("title", String(), nullable=False),
     Column("subtitle", String(), nullable=True),
+    # revision 0003
+    Column("short_name", String(), nullable=True),
     Column("channel_id", String(36), nullable=True),
     Column("channel_kind", String(), nullable=True),
     Column("channel_value", String(), nullable=True),
     Column("channel_label", String(), nullable=True),
+    Index("ix_search_docs_record_id", "record_id", unique=True),
 )

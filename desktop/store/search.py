@@ -1,667 +1,465 @@
-"""Full-text search: the documents of searchable records, keeping them in step, and the ranked query.
+"""Search as a duty officer types it: what a query means, the FTS5 queries it becomes, and the
+ranking of what they find.
 
-Design (measured in tests/perf/bench_search.py, 100k functions and channels):
-- One contentless FTS5 table ``search_index(title, body)`` (migration 0001): unicode61 with
-  remove_diacritics 0, so case folds (Å → å) but å, ä, ö stay apart from a, o; prefix indexes
-  for 1–6 characters (a keystroke query's last word is a short prefix; longer prefixes than
-  the index covers merge many terms); detail=full (bm25 scores 0 on a contentless
-  detail=column table); rank = bm25 with title weighted 10 over body 1.
-- ``search_docs`` holds one row per searchable record, its rowid being the document's rowid,
-  with the title, subtitle and best channel as shown in a hit: a search is the FTS query for
-  the top rowids plus a primary-key join, never a look-up per hit.
-- A document holds what a person would type to find it: a function's has its organisation's
-  name and short name and its channels' labels and numbers, so "tib sos" finds the TiB of SOS
-  Alarm; a channel's words are all body, so "tib" ranks functions above channels labelled
-  "Jourmobil TiB". ``dependent_docs`` says which documents a change of a record touches; the
-  store rebuilds them in the same transaction as the change (local edit or pulled page), each
-  document once per transaction, from the rows just written where it can (``Fresh``).
-- Numbers are indexed as digit runs (national and international); a typed number becomes
-  one digit-run prefix, so "070-174 06", "0701740" and "+46 70 174" all find "070-174 06 05".
-- Broad queries rank a bounded candidate set (CANDIDATES) and the index is merged after bulk
-  writes (OPTIMIZE_*, PULLED_BULK_DOCS, bulk_indexing): see the notes at those.
-- Deleted records have no document, so they never appear.
+Matching, in this order of trust (the ranking says which one a hit got, ``SearchHit.match``):
+exact word, prefix, the same word with or without diacritics (å→a, ä→a, ö→o, é→e, both ways:
+the index folds them, see search_index.py), and, for a word the index has nothing for at all,
+one or two typing mistakes (search_words.Vocabulary: "polsi" → "polis", "trafikverkt" →
+"trafikverket"; the hit says which word it matched, ``SearchHit.fuzzy_words``). An abbreviation
+in the table (TiB, RCB, …) also matches its expansion, and a typed expansion its abbreviation.
+A typed phone number, or any run of three or more of its digits with or without spaces, dashes
+or +46, finds every channel whose number contains it.
+
+Candidates: up to CANDIDATES matches in FTS5's rowid order (organisations, forums, routines and
+functions before channels) from each of up to four queries: the device's own organisation's
+matches; every word in the title; every word in the title or the context (what the subtitle
+shows: "tib sos" is the TiB of SOS Alarm); anywhere. The later queries run only while the
+earlier ones found fewer than the hits asked for in the tier that comes first (their matches
+cannot outrank those). A broad prefix ("t") matches tens of thousands of documents; ranking a
+bounded set keeps a search in milliseconds, and the query tiers put the best kinds of match in
+that set (tests/perf/bench_search.py measured the bound: with 50 per query, the top hits of the
+bench's phrases are those of ranking every match). Ranking (``_Ranker.key``), most important
+first: the query is the record's whole name or short name; for words, organisations, functions,
+forums and routines before channels (for a number or an address, channels first); more of the
+query shown (title or subtitle); more in the title; more words that are a whole name ("tib" is
+the TiB's short name, a word of "Bakjour TiB"); exact before prefix before folded before
+corrected; the device's own organisation; shorter titles; rowid.
 """
 
 from __future__ import annotations
 
 import re
 import unicodedata
-from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import lru_cache
-from typing import Any, Iterable, Iterator, Mapping, Sequence
+from typing import Callable, Sequence
 
-from desktop.i18n import language
-from desktop.store.messages import channel_kind_label, level_label
-from desktop.store.phones import format_phone, phone_search_terms
-from desktop.store.schema import SYSTEM_COLUMNS
-from sync.records import COLLECTIONS, PHONE_CHANNEL_KINDS, FieldType
-
-# Bump when what goes into a document changes: the store rebuilds the index at open.
-SEARCH_DOC_VERSION = 2
-
-SEARCHED_COLLECTIONS = ("organisations", "functions", "channels", "forums", "routines")
+from desktop.store.search_index import ROWID_BASE, BestChannel, org_token
+from desktop.store.search_words import TOKEN_RE, Abbreviations, Vocabulary, fold, max_edits, words
 
 DEFAULT_LIMIT = 20
-RERANK_FACTOR = 2  # bm25's best limit*2 are re-ordered by what the hit shows (see run)
 MAX_QUERY_TOKENS = 12
-# Ranking costs ~1.5 µs per matching document (bm25 reads each one's size and positions), so
-# a broad prefix ("t", "tib s" over 100k records) would spend 50+ ms ranking tens of thousands
-# of matches. A query with more matches than this ranks only the first CANDIDATES matches in
-# rowid order; rowids are laid out by collection (ROWID_BASE) so that organisations, forums,
-# routines and functions come before channels. Narrower queries are ranked exactly.
-CANDIDATES = 1000
-ROWID_SPAN = 1 << 40
-ROWID_BASE = {
-    "organisations": 0,
-    "forums": 1 * ROWID_SPAN,
-    "routines": 2 * ROWID_SPAN,
-    "functions": 3 * ROWID_SPAN,
-    "channels": 4 * ROWID_SPAN,
-}
-# Every transaction adds FTS5 segments, and prefix queries pay for each segment they merge
-# (and for the rows deleted from it): in tests/perf/bench_search.py an index left with one
-# bulk batch unmerged on top of the rest answered 2.7x slower at p50, 3.6x at p95. So the
-# store merges the index into one segment ('optimize', 1-1.5 s per 100k documents) at the end
-# of a local transaction that rewrote at least OPTIMIZE_MIN_DOCS documents (a bulk load), and
-# after smaller ones (edits, small pulled pages) once the documents rewritten since the last
-# merge reach a quarter of the index.
-OPTIMIZE_MIN_DOCS = 5000
-OPTIMIZE_FRACTION = 0.25
-# Pulled pages are different: an initial sync or a catch-up brings page after page, and merging
-# after each one rewrote the whole index every page (quadratic: 20 merges for 100k records, 40%
-# of the sync). A pulled page that rewrites at least PULLED_BULK_DOCS documents is indexed in
-# bulk (bulk_indexing) and its merge is left to the next write transaction that is not such a
-# page: the engine's own bookkeeping when the sync ends, a small last page, a local edit. One
-# merge per run of pages; the store remembers a merge is due (meta search_merge_due) across a
-# restart. Until then the index answers correctly, only slower (p95 about 2x).
-PULLED_BULK_DOCS = 1000
+CANDIDATES = 50  # per candidate query; see the module docstring
 
-_CHUNK = 500  # ids per IN (...) list
+EXACT, PREFIX, FOLDED, FUZZY = range(4)
+MATCH_NAMES = ("exact", "prefix", "folded", "fuzzy")
+CHANNEL_BASE = ROWID_BASE["channels"]  # channels' documents come last in rowid order
+_NOT_SHOWN = 9  # a query word the hit does not show (it matched in the document's body)
 
-# unicode61's token characters are letters, digits and private-use characters; everything
-# else separates tokens. Splitting the same way means each quoted token is one FTS token.
-_TOKEN_RE = re.compile(r"[^\W_]+", re.UNICODE)
-
-
-@dataclass(frozen=True, slots=True)
-class BestChannel:
-    """The channel to try first: lowest priority number among the function's live channels."""
-
-    channel_id: str
-    kind: str
-    value: str  # as shown: phone numbers in national format
-    label: str | None = None
+__all__ = ["BestChannel", "SearchHit", "Query", "parse", "run"]
 
 
 @dataclass(frozen=True, slots=True)
 class SearchHit:
+    """One hit as a list shows it; a function's hit carries its best channel, a channel's itself."""
+
     collection: str
     record_id: str
     title: str
     subtitle: str | None = None
     best_channel: BestChannel | None = None
+    # How the title matched the query, the weakest of its words: "exact", "prefix", "folded"
+    # (the same word without/with diacritics) or "fuzzy" (a word corrected for typos).
+    match: str = "exact"
+    # For a corrected word: (what was typed, the word of the record it matched), e.g.
+    # (("polsi", "Polismyndigheten"),).
+    fuzzy_words: tuple[tuple[str, str], ...] = ()
 
+
+# ------------------------------------------------------------------ the query
 
 _PHONE_LIKE_RE = re.compile(r"^\s*(\+|00)?[\d][\d\s\-()/.]*$")
+_ADDRESS_RE = re.compile(r"@|://|^\s*www\.", re.IGNORECASE)
 
 
-def query_tokens(text: str) -> list[str]:
-    """The words of a query. A typed phone number ("070-174 06", "+46 70 174") becomes one run
-    of digits, a prefix of the national or international digits every number is indexed under."""
+def _quoted(token: str, prefix: bool = True) -> str:
+    """A token as an FTS5 string: nothing typed reaches FTS5 as syntax (quotes are doubled;
+    AND/OR/NEAR, *, ^, :, ( ) are separators the tokenizer dropped or text inside quotes)."""
+    return '"' + token.replace('"', '""') + ('"*' if prefix else '"')
+
+
+@dataclass
+class Group:
+    """One required part of a query: a typed word (or digit fragment), or a run of typed words
+    that spell out an abbreviation's expansion; with the other ways it may match."""
+
+    typed: list[str]  # the words as typed (NFC, lower case)
+    number: bool = False  # a digit fragment (found inside channel numbers)
+    alternatives: list[str] = field(default_factory=list)  # more FTS5 sub-expressions
+    expansions: tuple[tuple[str, ...], ...] = ()  # the abbreviation's expansions (folded words)
+    abbreviations: tuple[str, ...] = ()  # the abbreviations this run of words spells out
+    corrections: list[str] = field(default_factory=list)  # typo corrections (folded prefixes)
+
+    @property
+    def folded(self) -> list[str]:
+        return [fold(w) for w in self.typed]
+
+    def expression(self) -> str:
+        words_ = " AND ".join(_quoted(w) for w in self.typed)
+        if len(self.typed) > 1:
+            words_ = f"({words_})"
+        parts = [words_, *self.alternatives]
+        return parts[0] if len(parts) == 1 else "(" + " OR ".join(parts) + ")"
+
+
+@dataclass
+class Query:
+    text: str
+    kind: str  # "words", "number" (a phone number or part of one) or "address" (e-mail, web)
+    groups: list[Group]
+
+    @property
+    def fuzzy(self) -> bool:
+        """Did some word need the typo step?"""
+        return any(g.corrections for g in self.groups)
+
+    def expression(self, column: str | None = None) -> str:
+        """The FTS5 query: every group required; in these columns, or anywhere. (Anywhere
+        needs no column filter, which would cost: a typed word never matches the
+        organisation tokens of the context column, see search_index.ORG_MARK.)"""
+        expression = " AND ".join(g.expression() for g in self.groups)
+        return f"{{{column}}} : ({expression})" if column else expression
+
+
+def _number_group(text: str) -> Group | None:
+    """A typed phone number or fragment ("070-174 06", "174 06 99", "+46 70 174", "0699") as
+    one run of digits, or None when the text is not one (or has fewer than three digits)."""
+    if not _PHONE_LIKE_RE.match(text):
+        return None
+    cleaned = text.replace("(0)", "")
+    digits = "".join(ch for ch in cleaned if "0" <= ch <= "9")
+    stripped = cleaned.lstrip()
+    international = None
+    if stripped.startswith("+"):
+        international = digits
+    elif stripped.startswith("00"):
+        international = digits[2:]
+    if international is not None and international.startswith("46"):
+        # A Swedish number is indexed nationally ("070…") wherever it is indexed
+        # internationally ("4670…"): the national digits find it alone.
+        national = "0" + international[2:]
+        if len(national) < 3:
+            return None
+        return Group([national], number=True)
+    digits = international if international is not None else digits
+    if len(digits) < 3:
+        return None
+    return Group([digits], number=True)
+
+
+# Words of an expansion that say too little to require: "tjänsteman i beredskap" is matched
+# as tjänsteman* AND beredskap* (FTS5 with detail=column has no phrases; "i*" would only cost).
+_STOPWORDS = frozenset({"i", "och", "av", "for", "vid", "pa", "mot", "till", "med", "of", "and", "the"})
+
+
+def _significant(expansion: tuple[str, ...]) -> tuple[str, ...]:
+    kept = tuple(w for w in expansion if w not in _STOPWORDS)
+    return kept or expansion
+
+
+def _abbreviation_groups(tokens: list[str], table: Abbreviations) -> list[Group]:
+    """One group per typed word, except that a run of words spelling out an expansion in the
+    table ("vakthavande befäl") becomes one group that also matches its abbreviation ("VB")."""
+    folded = [fold(t) for t in tokens]
+    groups: list[Group] = []
+    i = 0
+    while i < len(tokens):
+        run = None
+        for expansion, shorts in table.abbreviations.items():
+            n = len(expansion)
+            if tuple(folded[i : i + n]) == expansion and (run is None or n > len(run[0])):
+                run = (expansion, shorts)
+        if run is not None:
+            expansion, shorts = run
+            n = len(expansion)
+            groups.append(Group(
+                tokens[i : i + n],
+                alternatives=[_quoted(s, prefix=False) for s in shorts],
+                abbreviations=shorts,
+            ))
+            i += n
+            continue
+        group = Group([tokens[i]])
+        expansions = table.expand(folded[i])
+        if expansions:
+            group.expansions = expansions
+            for expansion in map(_significant, expansions):
+                group.alternatives.append(
+                    "(" + " AND ".join(_quoted(w) for w in expansion) + ")"
+                    if len(expansion) > 1 else _quoted(expansion[0])
+                )
+        groups.append(group)
+        i += 1
+    return groups
+
+
+def parse(text: str, abbreviations: Abbreviations | None = None) -> Query | None:
+    """What ``text`` asks for, or None when there is nothing to search for."""
     if not isinstance(text, str):
-        return []
+        return None
     text = unicodedata.normalize("NFC", text)
-    if _PHONE_LIKE_RE.match(text):
-        if text.lstrip().startswith(("+", "00")):  # "+46 (0)70 …": the "(0)" is never dialled
-            text = text.replace("(0)", "")
-        digits = "".join(ch for ch in text if ch.isdigit())
-        if text.lstrip().startswith("00"):
-            digits = digits[2:]
-        if len(digits) >= 4:
-            return [digits]
-    return _TOKEN_RE.findall(text)[:MAX_QUERY_TOKENS]
-
-
-def match_expression(tokens: Sequence[str], column: str | None = None) -> str | None:
-    """An FTS5 query: every token quoted (quotes doubled) as a prefix, all required.
-
-    Nothing the user types reaches FTS5 as syntax: AND/OR/NEAR, *, ^, :, ( ) and quotes are
-    either separators (dropped) or inside a quoted string.
-    """
+    number = _number_group(text)
+    if number is not None:
+        return Query(text, "number", [number])
+    tokens = words(text)[:MAX_QUERY_TOKENS]
     if not tokens:
         return None
-    terms = " ".join('"' + token.replace('"', '""') + '"*' for token in tokens)
-    return f"{{{column}}} : ({terms})" if column else terms
+    kind = "address" if _ADDRESS_RE.search(text) else "words"
+    if abbreviations is None:
+        return Query(text, kind, [Group([t]) for t in tokens])
+    return Query(text, kind, _abbreviation_groups(tokens, abbreviations))
 
 
-def _chunks(items: Sequence[Any], size: int = _CHUNK) -> Iterator[Sequence[Any]]:
-    for start in range(0, len(items), size):
-        yield items[start : start + size]
+_MATCH_SQL = "SELECT rowid FROM search_index WHERE search_index MATCH ? LIMIT ?"
+_DOCS_SQL = (
+    "SELECT rowid, collection, record_id, title, subtitle, short_name, channel_id, channel_kind, "
+    "channel_value, channel_label FROM search_docs WHERE rowid IN ({marks})"
+)
 
 
-def _join(*parts: Any) -> str:
-    return " ".join(str(p) for p in parts if p not in (None, ""))
+def _matches_anything(db, group: Group) -> bool:
+    return db.execute(_MATCH_SQL, (group.expression(), 1)).fetchone() is not None
 
 
-# Rows the current transaction has just inserted and not changed since, as the store hands them
-# over: collection -> record_id -> the field values in the collection's field order. Documents of
-# new records are built from these instead of reading the rows back (a pulled page of 5,000
-# records read back 10,000 rows by key); see _fresh_columns for which values qualify.
-Fresh = Mapping[str, Mapping[str, Sequence[Any]]]
-
-_RECORD_ID, _DELETED, _TEXT, _INT = range(4)
-
-
-@lru_cache(maxsize=None)
-def _fresh_columns(table: str, columns: str) -> tuple[tuple[int, int], ...] | None:
-    """How to make a selected row from a fresh one: (kind, field position) per column, or None
-    when a column is not one a fresh row can give exactly as SQLite would return it."""
-    coll = COLLECTIONS.get(table)
-    if coll is None:
-        return None
-    positions = {name: i for i, name in enumerate(coll.fields)}
-    plan: list[tuple[int, int]] = []
-    for column in columns.split(","):
-        name = column.strip().strip('"')
-        if name == "record_id":
-            plan.append((_RECORD_ID, 0))
-        elif name == "deleted":
-            plan.append((_DELETED, 0))
-        elif name in positions and name not in SYSTEM_COLUMNS:
-            kind = coll.fields[name].type
-            if kind is FieldType.INT:
-                plan.append((_INT, positions[name]))
-            elif kind in (FieldType.BOOL, FieldType.ANY):
-                return None  # stored converted (0/1, JSON text): read them from the table
-            else:
-                plan.append((_TEXT, positions[name]))  # a text column: str or None as stored
-        else:
-            return None
-    return tuple(plan)
-
-
-def _fresh_row(record_id: str, values: Sequence[Any], plan: tuple[tuple[int, int], ...]) -> tuple | None:
-    """The row SQLite would return, or None when a value would come back converted (a number in
-    a text column, text in an integer column: only a misbehaving peer sends those)."""
-    row: list[Any] = []
-    for kind, position in plan:
-        if kind == _TEXT:
-            value = values[position]
-            if value is not None and type(value) is not str:
-                return None
-        elif kind == _INT:
-            value = values[position]
-            if value is not None and type(value) is not int:
-                return None
-        elif kind == _RECORD_ID:
-            value = record_id
-        else:
-            value = 0  # fresh rows are live
-        row.append(value)
-    return tuple(row)
-
-
-def _rows_by_id(
-    db, table: str, columns: str, ids: Iterable[str], fresh: Fresh | None = None
-) -> dict[str, tuple]:
-    """Rows of ``table`` by record_id (first selected column must be record_id); rows in
-    ``fresh`` are made from it, the others read."""
-    ids = list(ids)
-    out: dict[str, tuple] = {}
-    known = fresh.get(table) if fresh else None
-    plan = _fresh_columns(table, columns) if known else None
-    if plan is not None:
-        missing = []
-        for rid in ids:
-            values = known.get(rid)
-            row = None if values is None else _fresh_row(rid, values, plan)
-            if row is None:
-                missing.append(rid)
-            else:
-                out[rid] = row
-        ids = missing
-    for chunk in _chunks(ids):
-        marks = ",".join("?" * len(chunk))
-        for row in db.execute(
-            f'SELECT {columns} FROM "{table}" WHERE record_id IN ({marks})', chunk
-        ):
-            out[row[0]] = row
-    return out
-
-
-def _ids_where(db, table: str, column: str, values: Iterable[str]) -> set[str]:
-    values = [v for v in set(values) if v]
-    found: set[str] = set()
-    for chunk in _chunks(values):
-        marks = ",".join("?" * len(chunk))
-        found.update(
-            r[0]
-            for r in db.execute(
-                f'SELECT record_id FROM "{table}" WHERE "{column}" IN ({marks})', chunk
-            )
-        )
-    return found
-
-
-def dependent_docs(
-    db, changed: Mapping[str, set[str]], fresh: Fresh | None = None
-) -> dict[str, set[str]]:
-    """The documents to rebuild after the records in ``changed`` (collection → ids) changed."""
-    docs: dict[str, set[str]] = {name: set() for name in SEARCHED_COLLECTIONS}
-    orgs = changed.get("organisations", set())
-    functions = set(changed.get("functions", set()))
-    channels = changed.get("channels", set())
-    forums = changed.get("forums", set())
-    docs["organisations"] |= orgs
-    docs["routines"] |= changed.get("routines", set())
-    docs["forums"] |= forums
-    if orgs:
-        org_functions = _ids_where(db, "functions", "organisation_id", orgs)
-        docs["functions"] |= org_functions
-        docs["channels"] |= _ids_where(db, "channels", "function_id", org_functions)
-        docs["routines"] |= _ids_where(db, "routines", "organisation_id", orgs)
-    if functions:
-        docs["functions"] |= functions
-        docs["channels"] |= _ids_where(db, "channels", "function_id", functions)
-    if channels:
-        docs["channels"] |= channels
-        owners = _rows_by_id(db, "channels", "record_id, function_id", channels, fresh)
-        docs["functions"] |= {row[1] for row in owners.values() if row[1]}
-    if forums:
-        docs["routines"] |= _ids_where(db, "routines", "forum_id", forums)
-    return docs
-
-
-def _channel_display(kind: str | None, value: str | None) -> str:
-    if value and kind in PHONE_CHANNEL_KINDS:
-        return format_phone(value)
-    return value or ""
-
-
-def _channel_terms(kind: str | None, value: str | None, label: str | None, lang: str | None = None) -> str:
-    terms = [label, channel_kind_label(kind, lang)]
-    if value and kind in PHONE_CHANNEL_KINDS and value.startswith("+"):
-        terms.extend(phone_search_terms(value))
-    else:
-        terms.append(value)
-    return _join(*terms)
-
-
-def _sort_key_channel(row: tuple) -> tuple:
-    # row: (record_id, function_id, kind, value, label, priority, rowid)
-    priority = row[5]
-    return (priority is None, priority if priority is not None else 0, row[6])
-
-
-class _Docs:
-    """Builds (title, body, subtitle, best channel) for a set of records, loading rows in batches."""
-
-    def __init__(self, db, fresh: Fresh | None = None) -> None:
-        self.db = db
-        self.fresh = fresh
-        self.lang = language()
-
-    def build(self, collection: str, ids: set[str]) -> dict[str, tuple | None]:
-        return getattr(self, f"_{collection}")(ids)
-
-    def _orgs(self, ids: Iterable[str]) -> dict[str, tuple]:
-        return _rows_by_id(
-            self.db,
-            "organisations",
-            "record_id, name, short_name, kind, website, notes, deleted",
-            ids,
-            self.fresh,
-        )
-
-    def _organisations(self, ids: set[str]) -> dict[str, tuple | None]:
-        rows = self._orgs(ids)
-        out: dict[str, tuple | None] = {}
-        for rid in ids:
-            row = rows.get(rid)
-            if row is None or row[6] or not row[1]:
-                out[rid] = None
-                continue
-            _, name, short, _kind, website, notes, _ = row
-            out[rid] = (_join(name, short), _join(website, notes), short, None, name)
-        return out
-
-    def _channels_of(self, function_ids: Iterable[str]) -> dict[str, list[tuple]]:
-        by_function: dict[str, list[tuple]] = {}
-        ids = list(function_ids)
-        for chunk in _chunks(ids):
-            marks = ",".join("?" * len(chunk))
-            for row in self.db.execute(
-                "SELECT record_id, function_id, kind, value, label, priority, rowid "
-                f"FROM channels WHERE deleted = 0 AND function_id IN ({marks})",
-                chunk,
-            ):
-                by_function.setdefault(row[1], []).append(row)
-        return by_function
-
-    def _functions(self, ids: set[str]) -> dict[str, tuple | None]:
-        rows = _rows_by_id(
-            self.db,
-            "functions",
-            "record_id, organisation_id, name, short_name, description, deleted",
-            ids,
-            self.fresh,
-        )
-        orgs = self._orgs({r[1] for r in rows.values() if r[1]})
-        channels = self._channels_of(rows.keys())
-        out: dict[str, tuple | None] = {}
-        for rid in ids:
-            row = rows.get(rid)
-            if row is None or row[5] or not row[2]:
-                out[rid] = None
-                continue
-            _, org_id, name, short, description, _ = row
-            org = orgs.get(org_id)
-            org_live = org is not None and not org[6]
-            org_name, org_short = (org[1], org[2]) if org_live else (None, None)
-            own = sorted(channels.get(rid, ()), key=_sort_key_channel)
-            body = _join(
-                org_name,
-                org_short,
-                description,
-                *(_channel_terms(c[2], c[3], c[4], self.lang) for c in own),
-            )
-            best = None
-            if own:
-                c = own[0]
-                best = BestChannel(c[0], c[2], _channel_display(c[2], c[3]), c[4])
-            title = f"{name} ({short})" if short and short != name else name
-            out[rid] = (_join(name, short), body, org_name, best, title)
-        return out
-
-    def _channels(self, ids: set[str]) -> dict[str, tuple | None]:
-        rows = _rows_by_id(
-            self.db,
-            "channels",
-            "record_id, function_id, kind, value, label, note, deleted",
-            ids,
-            self.fresh,
-        )
-        functions = _rows_by_id(
-            self.db,
-            "functions",
-            "record_id, organisation_id, name, short_name, deleted",
-            {r[1] for r in rows.values() if r[1]},
-            self.fresh,
-        )
-        orgs = self._orgs({f[1] for f in functions.values() if f[1]})
-        out: dict[str, tuple | None] = {}
-        for rid in ids:
-            row = rows.get(rid)
-            if row is None or row[6] or not row[3]:
-                out[rid] = None
-                continue
-            _, function_id, kind, value, label, note, _ = row
-            function = functions.get(function_id)
-            fn_name = fn_short = org_name = org_short = None
-            if function is not None and not function[4]:
-                fn_name, fn_short = function[2], function[3]
-                org = orgs.get(function[1])
-                if org is not None and not org[6]:
-                    org_name, org_short = org[1], org[2]
-            display = _channel_display(kind, value)
-            subtitle = ", ".join(
-                p for p in (label or channel_kind_label(kind, self.lang), fn_name, org_short or org_name) if p
-            )
-            # A channel's words go in the body, not the title: "tib" should rank the function
-            # TiB above its channels labelled "Jourmobil TiB"; a typed number still finds the
-            # channel first (its document is much shorter than its function's).
-            out[rid] = (
-                "",
-                _join(
-                    _channel_terms(kind, value, label, self.lang),
-                    fn_name, fn_short, org_name, org_short, note,
-                ),
-                subtitle,
-                BestChannel(rid, kind or "", display, label),
-                display,
-            )
-        return out
-
-    def _forums(self, ids: set[str]) -> dict[str, tuple | None]:
-        rows = _rows_by_id(
-            self.db,
-            "forums",
-            "record_id, name, level, purpose, cadence, meeting_channel, deleted",
-            ids,
-            self.fresh,
-        )
-        out: dict[str, tuple | None] = {}
-        for rid in ids:
-            row = rows.get(rid)
-            if row is None or row[6] or not row[1]:
-                out[rid] = None
-                continue
-            _, name, level, purpose, cadence, meeting, _ = row
-            label = level_label(level, self.lang)
-            out[rid] = (name, _join(label, purpose, cadence, meeting), label or None, None)
-        return out
-
-    def _routines(self, ids: set[str]) -> dict[str, tuple | None]:
-        rows = _rows_by_id(
-            self.db,
-            "routines",
-            "record_id, title, forum_id, organisation_id, \"trigger\", body, deleted",
-            ids,
-            self.fresh,
-        )
-        forums = _rows_by_id(
-            self.db, "forums", "record_id, name, deleted", {r[2] for r in rows.values() if r[2]},
-            self.fresh,
-        )
-        orgs = self._orgs({r[3] for r in rows.values() if r[3]})
-        out: dict[str, tuple | None] = {}
-        for rid in ids:
-            row = rows.get(rid)
-            if row is None or row[6] or not row[1]:
-                out[rid] = None
-                continue
-            _, title, forum_id, org_id, trigger, body, _ = row
-            forum = forums.get(forum_id)
-            org = orgs.get(org_id)
-            forum_name = forum[1] if forum is not None and not forum[2] else None
-            org_name = org[1] if org is not None and not org[6] else None
-            # The forum's name is the subtitle, not body text: searching a forum's name should
-            # rank the forum above its routines (their titles still match on their own words).
-            out[rid] = (title, _join(org_name, trigger, body), forum_name or org_name, None)
-        return out
-
-
-def rebuild_docs(db, docs: Mapping[str, set[str]], fresh: Fresh | None = None) -> int:
-    """Write the documents of these records (removing those of deleted or missing records).
-    Records in ``fresh`` were inserted by this transaction: they have no document yet.
-
-    Returns how many documents were written or removed."""
-    builder = _Docs(db, fresh)
-    wanted = [(c, rid) for c, ids in docs.items() for rid in ids]
-    if not wanted:
-        return 0
-    existing: dict[str, int] = {}
-    all_ids = [rid for c, rid in wanted if not (fresh and rid in fresh.get(c, ()))]
-    for chunk in _chunks(all_ids):
-        marks = ",".join("?" * len(chunk))
-        existing.update(
-            (r[1], r[0])
-            for r in db.execute(
-                f"SELECT rowid, record_id FROM search_docs WHERE record_id IN ({marks})", chunk
-            )
-        )
-    next_rowid: dict[str, int] = {}
-    for collection, base in ROWID_BASE.items():
-        top = db.execute(
-            "SELECT max(rowid) FROM search_docs WHERE rowid > ? AND rowid < ?",
-            (base, base + ROWID_SPAN),
-        ).fetchone()[0]
-        next_rowid[collection] = (top or base) + 1
-    removals: list[tuple[int]] = []
-    index_rows: list[tuple] = []
-    doc_rows: list[tuple] = []
-    for collection, ids in docs.items():
-        if not ids:
+def add_corrections(db, query: Query, vocabulary: Callable[[], Vocabulary]) -> bool:
+    """The typo step: each word the index has nothing for gets the vocabulary's nearest
+    prefixes as alternatives. Returns whether any word was corrected."""
+    corrected = False
+    for group in query.groups:
+        if group.number or len(group.typed) != 1 or not max_edits(group.typed[0]):
             continue
-        built = builder.build(collection, set(ids))
-        for rid, doc in built.items():
-            rowid = existing.get(rid)
-            if doc is None:
-                if rowid is not None:
-                    removals.append((rowid,))
-                continue
-            if rowid is None:
-                rowid = next_rowid[collection]
-                next_rowid[collection] += 1
-            title_terms, body, subtitle, best = doc[0], doc[1], doc[2], doc[3]
-            shown_title = doc[4] if len(doc) > 4 else title_terms
-            index_rows.append((rowid, title_terms, body))
-            doc_rows.append(
-                (
-                    rowid,
-                    collection,
-                    rid,
-                    shown_title,
-                    subtitle,
-                    best.channel_id if best else None,
-                    best.kind if best else None,
-                    best.value if best else None,
-                    best.label if best else None,
-                )
+        if _matches_anything(db, group):
+            continue
+        group.corrections = vocabulary().corrections(fold(group.typed[0]))
+        group.alternatives.extend(_quoted(c) for c in group.corrections)
+        corrected = corrected or bool(group.corrections)
+    return corrected
+
+
+def candidate_queries(query: Query, own_org: str | None) -> list[str]:
+    """The FTS5 expressions whose first CANDIDATES matches are ranked (see the docstring): the
+    own organisation's matches (with ``own_org``); every word in the title; every word in the
+    title or the context (what the subtitle shows: "tib sos" is the TiB of SOS); anywhere."""
+    everywhere = query.expression()
+    queries = [query.expression("title"), query.expression("title context"), everywhere]
+    if own_org:
+        token = _quoted(org_token(own_org), prefix=False)
+        queries.insert(0, "{context} : %s AND (%s)" % (token, everywhere))
+    return queries
+
+
+# ------------------------------------------------------------------ ranking
+
+
+@lru_cache(maxsize=65_536)
+def _shown(text: str) -> tuple[tuple[str, ...], tuple[str, ...], tuple[str, ...]]:
+    """The words of a text a hit shows: as shown, lower case, folded."""
+    raw = tuple(TOKEN_RE.findall(text))
+    lower = tuple(w.lower() for w in raw)
+    return raw, lower, tuple(fold(w) for w in lower)
+
+
+@lru_cache(maxsize=65_536)
+def _names(collection: str, title: str, short_name: str | None) -> tuple[tuple[str, ...], ...]:
+    """The folded words of each name a record is known by: its name and its short name."""
+    name = title
+    if collection == "functions" and short_name and title.endswith(f" ({short_name})"):
+        name = title[: -len(short_name) - 3]
+    names = [_shown(name)[2]]
+    if short_name:
+        names.append(_shown(short_name)[2])
+    return tuple(names)
+
+
+def _word_class(typed: str, lower: Sequence[str], folded: Sequence[str]) -> int:
+    best = _NOT_SHOWN
+    folded_typed = fold(typed)
+    for word, folded_word in zip(lower, folded):
+        if word == typed:
+            return EXACT
+        if word.startswith(typed):
+            best = PREFIX
+        elif best > FOLDED and folded_word.startswith(folded_typed):
+            best = FOLDED
+    return best
+
+
+def _group_class(group: Group, text: str, digits: str | None) -> tuple[int, str | None]:
+    """How a group matched a shown text (_NOT_SHOWN if it did not) and, for a correction, the
+    word it matched as shown. ``digits``: a channel title's digits (numbers match inside)."""
+    if group.number:
+        if not digits:
+            return _NOT_SHOWN, None
+        forms = [group.typed[0], *(_unquoted(a) for a in group.alternatives)]
+        if any(digits.startswith(f) for f in forms):
+            return EXACT, None
+        return (PREFIX, None) if any(f in digits for f in forms) else (_NOT_SHOWN, None)
+    raw, lower, folded = _shown(text)
+    best = max(_word_class(t, lower, folded) for t in group.typed)
+    if best != _NOT_SHOWN:
+        return best, None
+    for expansion in group.expansions:  # "tib" and a title that spells it out
+        if all(any(w.startswith(e) for w in folded) for e in _significant(expansion)):
+            return PREFIX, None
+    for short in group.abbreviations:  # "vakthavande befäl" and a title that says "VB"
+        if short in folded:
+            return PREFIX, None
+    for correction in group.corrections:
+        for word, folded_word in zip(raw, folded):
+            if folded_word.startswith(correction):
+                return FUZZY, word
+    return _NOT_SHOWN, None
+
+
+def _unquoted(alternative: str) -> str:
+    return alternative.strip('"*')
+
+
+class _Ranker:
+    """Orders one query's candidates (see the module docstring for the order). What depends
+    only on a shown text is worked out once per distinct text: thousands of functions share a
+    title, hundreds of channels a subtitle."""
+
+    def __init__(self, query: Query, vocabulary: Callable[[], Vocabulary]) -> None:
+        self.query = query
+        self.vocabulary = vocabulary
+        self.typed = tuple(fold(w) for g in query.groups for w in g.typed)
+        expansions = query.groups[0].expansions if len(query.groups) == 1 else ()
+        self.whole_names = {self.typed, *expansions}
+        # What each group would be as a whole name: "tib" is the name of the TiB, only a
+        # word of "Bakjour TiB"
+        self.group_names = [{tuple(g.folded), *g.expansions} for g in query.groups]
+        self.channel_tier = 1 if query.kind == "words" else 0
+        number = query.groups[0] if query.kind == "number" else None
+        self.numbers = {number.typed[0], *map(_unquoted, number.alternatives)} if number else set()
+        self._matches: dict[tuple[str, bool], tuple[tuple[int, str | None], ...]] = {}
+        self._whole: dict[tuple[str, str, str | None], tuple[bool, int]] = {}
+
+    def matches(self, text: str, channel_title: bool) -> tuple[tuple[int, str | None], ...]:
+        """Each group's (class, corrected word) in a shown text."""
+        cache_key = (text, channel_title)
+        found = self._matches.get(cache_key)
+        if found is None:
+            digits = "".join(ch for ch in text if "0" <= ch <= "9") if channel_title else None
+            found = tuple(_group_class(g, text, digits) for g in self.query.groups)
+            self._matches[cache_key] = found
+        return found
+
+    def key(self, row: tuple, own: bool) -> tuple:
+        rowid, collection, _, title, subtitle, short = row[:6]
+        channel = collection == "channels"
+        shown_title = title if not short or short in title else f"{title} {short}"
+        in_title = self.matches(shown_title, channel)
+        in_subtitle = self.matches(subtitle or "", False)
+        titled = shown = 0
+        worst = EXACT
+        for (title_class, _), (subtitle_class, _), group in zip(in_title, in_subtitle, self.query.groups):
+            if title_class != _NOT_SHOWN:
+                titled += 1
+                shown += 1
+                worst = max(worst, title_class)
+            elif subtitle_class != _NOT_SHOWN:
+                shown += 1
+                worst = max(worst, subtitle_class)
+            if group.corrections:
+                worst = FUZZY
+        if self.numbers:
+            whole = channel and "".join(ch for ch in title if "0" <= ch <= "9") in self.numbers
+            named = 0
+        else:
+            whole, named = self._named(collection, title, short)
+        tier = self.channel_tier if channel else 1 - self.channel_tier
+        return (
+            not whole, tier, -shown, -titled, -named, worst if shown else _NOT_SHOWN, not own,
+            len(_shown(shown_title)[0]), rowid,
+        )
+
+    def _named(self, collection: str, title: str, short: str | None) -> tuple[bool, int]:
+        """Is the query the record's whole name, and how many of its groups are one of them."""
+        names_key = (collection, title, short)
+        found = self._whole.get(names_key)
+        if found is None:
+            names = _names(collection, title, short)
+            found = (
+                not self.whole_names.isdisjoint(names),
+                sum(1 for group_names in self.group_names if not group_names.isdisjoint(names)),
             )
-    if removals:
-        db.executemany("DELETE FROM search_index WHERE rowid = ?", removals)
-        db.executemany("DELETE FROM search_docs WHERE rowid = ?", removals)
-    if index_rows:
-        db.executemany(
-            "INSERT OR REPLACE INTO search_index(rowid, title, body) VALUES (?, ?, ?)", index_rows
-        )
-        db.executemany(
-            "INSERT OR REPLACE INTO search_docs(rowid, collection, record_id, title, subtitle, "
-            "channel_id, channel_kind, channel_value, channel_label) "
-            "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
-            doc_rows,
-        )
-    return len(removals) + len(index_rows)
+            self._whole[names_key] = found
+        return found
 
-
-# FTS5's merge settings while a bulk write is indexed (see bulk_indexing), and their defaults.
-BULK_MERGE_SETTINGS = {"automerge": 0, "crisismerge": 64, "hashsize": 16 << 20}
-FTS5_DEFAULTS = {"automerge": 4, "crisismerge": 16, "hashsize": 1 << 20}
-
-
-@contextmanager
-def bulk_indexing(db, bulk: bool = True) -> Iterator[None]:
-    """Index a bulk write without FTS5's own incremental merging; the settings come back before
-    the transaction commits (a failed one rolls them back with everything else).
-
-    FTS5 flushes its pending terms to a new segment about every megabyte of text, and after each
-    flush merges segments (automerge: four at a level; crisismerge: sixteen) and, with
-    contentless_delete, any segment that lost a tenth of its rows to rewritten documents. A bulk
-    write is followed by a full merge of the index ('optimize': at once for a local batch, after
-    the run for pulled pages), so those merges are work done twice. Measured on 100k documents
-    in pages of 5,000: 2.0 s to index with the defaults, 0.9 s with these settings (a segment
-    per transaction: the pending terms of a page, at most 16 MB, are flushed once); in
-    bench_bulk_load, whose channels rewrite their functions' documents, 11.7 s against 3.8 s.
-    Between pulled pages up to 64 segments pile up before FTS5 merges them (a search meanwhile
-    is slower, never wrong).
-    """
-    if not bulk:
-        yield
-        return
-    keys = tuple(BULK_MERGE_SETTINGS)
-    saved = dict(
-        db.execute(
-            f"SELECT k, v FROM search_index_config WHERE k IN ({','.join('?' * len(keys))})", keys
-        ).fetchall()
-    )
-    for key, value in BULK_MERGE_SETTINGS.items():
-        db.execute("INSERT INTO search_index(search_index, rank) VALUES (?, ?)", (key, value))
-    yield
-    for key in keys:
-        db.execute(
-            "INSERT INTO search_index(search_index, rank) VALUES (?, ?)",
-            (key, int(saved.get(key, FTS5_DEFAULTS[key]))),
-        )
-
-
-def optimize(db) -> None:
-    """Merge the index's segments into one (drops the entries of replaced documents)."""
-    db.execute("INSERT INTO search_index(search_index) VALUES ('optimize')")
-
-
-def optimize_due(db, rewritten_now: int, rewritten_since: int) -> bool:
-    if rewritten_now >= OPTIMIZE_MIN_DOCS:
-        return True
-    if rewritten_since < OPTIMIZE_MIN_DOCS:
-        return False
-    total = db.execute("SELECT count(*) FROM search_docs").fetchone()[0]
-    return rewritten_since >= OPTIMIZE_FRACTION * total
-
-
-def rebuild_all(db) -> None:
-    """Drop every document and index every live searchable record again (after a version change)."""
-    db.execute("INSERT INTO search_index(search_index) VALUES ('delete-all')")
-    db.execute("DELETE FROM search_docs")
-    docs = {
-        name: {r[0] for r in db.execute(f'SELECT record_id FROM "{name}" WHERE deleted = 0')}
-        for name in SEARCHED_COLLECTIONS
-    }
-    with bulk_indexing(db, sum(len(ids) for ids in docs.values()) >= OPTIMIZE_MIN_DOCS):
-        rebuild_docs(db, docs)
-    optimize(db)
-
-
-_HIT_SQL = (
-    "SELECT d.collection, d.record_id, d.title, d.subtitle, d.channel_id, d.channel_kind, "
-    "d.channel_value, d.channel_label "
-    "FROM ({inner}) AS m JOIN search_docs AS d ON d.rowid = m.rowid ORDER BY m.rank"
-)
-RANKED_SQL = "SELECT rowid, rank FROM search_index WHERE search_index MATCH ? ORDER BY rank LIMIT ?"
-BOUND_SQL = "SELECT rowid FROM search_index WHERE search_index MATCH ? LIMIT 1 OFFSET ?"
-BOUNDED_SQL = (
-    "SELECT rowid, rank FROM search_index WHERE search_index MATCH ? AND rowid <= ? "
-    "ORDER BY rank LIMIT ?"
-)
-
-
-def plan(db, text: str, limit: int) -> tuple[str, tuple] | None:
-    """The SQL and parameters for a search, or None when there is nothing to search for."""
-    expression = match_expression(query_tokens(text))
-    if expression is None or limit <= 0:
-        return None
-    bound = db.execute(BOUND_SQL, (expression, CANDIDATES - 1)).fetchone()
-    if bound is None:  # at most CANDIDATES matches: rank them all
-        return _HIT_SQL.format(inner=RANKED_SQL), (expression, limit)
-    return _HIT_SQL.format(inner=BOUNDED_SQL), (expression, bound[0], limit)
-
-
-def _rerank_key(tokens: Sequence[str], hit: SearchHit, position: int) -> tuple:
-    """bm25 normalises by the whole document's length, so a routine whose long body repeats a
-    forum's name can outrank the forum itself. What the person sees settles it: hits whose
-    shown title has every query word (as a word prefix) come first, shorter titles first
-    ("Samverkanskonferens (veckovis)" before "Veckovis samverkanskonferens – ordinarie läge");
-    then the rest in bm25's order. A channel's title is its value, so channels are not promoted."""
-    if hit.collection != "channels" and tokens:
-        words = _TOKEN_RE.findall(unicodedata.normalize("NFC", hit.title).lower())
-        if all(any(w.startswith(t) for w in words) for t in tokens):
-            return (0, len(words), position)
-    return (1, 0, position)
-
-
-def run(db, text: str, limit: int = DEFAULT_LIMIT) -> list[SearchHit]:
-    fetch = limit * RERANK_FACTOR
-    planned = plan(db, text, fetch)
-    if planned is None:
-        return []
-    sql, params = planned
-    hits = []
-    for collection, rid, title, subtitle, ch_id, ch_kind, ch_value, ch_label in db.execute(
-        sql, params
-    ):
+    def hit(self, row: tuple, key: tuple) -> SearchHit:
+        _, collection, record_id, title, subtitle, short, ch_id, ch_kind, ch_value, ch_label = row
+        worst = key[5] if key[5] != _NOT_SHOWN else (FUZZY if self.query.fuzzy else PREFIX)
+        fuzzy_words = []
+        if self.query.fuzzy:
+            shown_title = title if not short or short in title else f"{title} {short}"
+            in_title = self.matches(shown_title, collection == "channels")
+            in_subtitle = self.matches(subtitle or "", False)
+            for group, (_, word), (_, sub_word) in zip(self.query.groups, in_title, in_subtitle):
+                if group.corrections:
+                    fuzzy_words.append((group.typed[0], word or sub_word or self._word_in_index(group)))
         best = BestChannel(ch_id, ch_kind, ch_value, ch_label) if ch_id else None
-        hits.append(SearchHit(collection, rid, title, subtitle, best))
-    tokens = [t.lower() for t in query_tokens(text)]
-    order = sorted(range(len(hits)), key=lambda i: _rerank_key(tokens, hits[i], i))
-    return [hits[i] for i in order[:limit]]
+        return SearchHit(
+            collection, record_id, title, subtitle, best, MATCH_NAMES[worst], tuple(fuzzy_words)
+        )
+
+    def _word_in_index(self, group: Group) -> str:
+        """Where the hit does not show the corrected word: the index's most common word that
+        starts with the correction."""
+        for correction in group.corrections:
+            word = self.vocabulary().word_for(correction)
+            if word:
+                return word
+        return group.corrections[0]
+
+
+def run(
+    db,
+    text: str,
+    limit: int = DEFAULT_LIMIT,
+    *,
+    own_org: str | None = None,
+    abbreviations: Abbreviations | None = None,
+    vocabulary: Callable[[], Vocabulary] | None = None,
+) -> list[SearchHit]:
+    query = parse(text, abbreviations)
+    if query is None or limit <= 0:
+        return []
+    rows, own = _candidates(db, query, own_org, limit)
+    if not rows and vocabulary is not None and add_corrections(db, query, vocabulary):
+        rows, own = _candidates(db, query, own_org, limit)
+    ranker = _Ranker(query, vocabulary or _no_vocabulary)
+    ranked = sorted((ranker.key(row, row[0] in own), row) for row in rows)
+    return [ranker.hit(row, key) for key, row in ranked[:limit]]
+
+
+def _no_vocabulary() -> Vocabulary:
+    return Vocabulary({})
+
+
+def _candidates(db, query: Query, own_org: str | None, limit: int) -> tuple[list[tuple], set[int]]:
+    """The search_docs rows of the candidate documents, and which are the own organisation's."""
+    rowids: dict[int, None] = {}
+    own: set[int] = set()
+    count = max(CANDIDATES, limit)
+    *first, in_title, shown, everywhere = candidate_queries(query, own_org)
+    if first:
+        own.update(r[0] for r in db.execute(_MATCH_SQL, (first[0], count)))
+        rowids.update(dict.fromkeys(own))
+    # Each query's matches rank above the next one's in their tier (every word in the title,
+    # then every word shown, then anywhere): once enough of the tier that comes first are in,
+    # the next query's cannot reach the top.
+    channels_first = query.kind != "words"
+    first_tier: set[int] = set()
+    for expression in (in_title, shown, everywhere):
+        found = [r[0] for r in db.execute(_MATCH_SQL, (expression, count))]
+        rowids.update(dict.fromkeys(found))
+        first_tier.update(r for r in found if (r >= CHANNEL_BASE) == channels_first)
+        if len(first_tier) >= limit:
+            break
+    rows: list[tuple] = []
+    ordered = list(rowids)
+    for start in range(0, len(ordered), 500):
+        chunk = ordered[start : start + 500]
+        rows += db.execute(_DOCS_SQL.format(marks=",".join("?" * len(chunk))), chunk).fetchall()
+    return rows, own

@@ -38,6 +38,7 @@ from desktop.store.connection import (
     raw_connect,
     rekey_connection,
 )
+from desktop.store import search_index as index_mod
 from desktop.store.filters import order_clause, where_clause
 from desktop.store.errors import (
     AppendOnly,
@@ -63,6 +64,7 @@ from desktop.store.quarantine import row_for as quarantine_row
 from desktop.store.phones import normalise_phone
 from desktop.store.schema import column_name
 from desktop.store.search import SearchHit
+from desktop.store.search_words import Abbreviations, Vocabulary, load_abbreviations
 from sync.clock import (
     MAX_SKEW_MS,
     MAX_WALL_MS,
@@ -96,7 +98,20 @@ META_SERVER_OFFSET = meta.SERVER_OFFSET_MS
 META_DEMO = meta.DEMO
 META_CREATED_AT = meta.CREATED_AT
 META_SEARCH_VERSION = meta.SEARCH_INDEX_VERSION
-META_SEARCH_MERGE_DUE = meta.SEARCH_MERGE_DUE
+META_SEARCH_PENDING = "search_index_pending"  # documents wait for an index pass (see _finish)
+META_OWN_ORGANISATION = "sync.organisation_id"  # written at enrolment (desktop/syncer/enroll.py)
+# The organisation a vault that is not enrolled (a demo) ranks first: a setting the CLI reads
+# (and the window will write); an organisation's name, short name or record id.
+META_SEARCH_OWN_ORG = "search.own_organisation"
+
+# A transaction that writes at least this many searchable records (a pulled page, a bulk
+# import) leaves their documents to one index pass after the last such transaction: the next
+# write that is not one, a search, or update_search_index(). Indexing page by page rewrote a
+# function's document as each page brought its channels and merged the index every page.
+DEFER_INDEX_RECORDS = 1000
+# A pass over at least this share of the index rebuilds it whole (every table read once, in
+# rowid order) instead of document by document.
+FULL_REBUILD_FRACTION = 1 / 3
 
 _ORDER_BY = ("position", "name", "title", "at", "started_at")  # first that exists
 _SEARCH_IN_WIDEN = 5  # search_in asks search for this many times the hits it keeps …
@@ -224,9 +239,12 @@ class _Tx:
     extra_docs: dict[str, set[str]] = field(default_factory=dict)  # documents to rebuild too
     notify_collections: set[str] = field(default_factory=set)
     rewritten_since_optimize: int | None = None  # set when the transaction touched the index
-    pulled: bool = False  # a pulled page (apply_pulled)
+    pulled: bool = False  # a pulled page (apply_pulled; the index goes by record counts now)
     pulled_records: int = 0  # how many records it held
-    merge_deferred: bool | None = None  # set when the transaction deferred or did the index merge
+    deferred: _PendingIndex | None = None  # documents left to the next index pass
+    index_pass: bool = False  # the transaction is an index pass (update_search_index)
+    starts_index_pass: bool = True  # may run the pending index pass after it commits
+    index_texts: list[str] | None = None  # words indexed, for the typo vocabulary
 
     # rows inserted by this transaction and not changed since (search.Fresh): their search
     # documents are built from these values instead of reading the rows back
@@ -249,6 +267,40 @@ class _Tx:
             self.extra_docs.setdefault(collection, set()).add(record_id)
 
 
+@dataclass
+class _PendingIndex:
+    """Records whose search documents wait for the next index pass."""
+
+    everything: bool = False  # rebuild the whole index (after a crash mid-run, a new version)
+    changed: dict[str, set[str]] = field(default_factory=dict)  # collection -> record ids
+    extra: dict[str, set[str]] = field(default_factory=dict)  # documents to rebuild too
+
+    def __bool__(self) -> bool:
+        return self.everything or any(self.changed.values()) or any(self.extra.values())
+
+    @property
+    def records(self) -> int:
+        return sum(len(ids) for ids in self.changed.values()) + sum(len(ids) for ids in self.extra.values())
+
+    def add(self, other: _PendingIndex) -> None:
+        self.everything = self.everything or other.everything
+        for mine, theirs in ((self.changed, other.changed), (self.extra, other.extra)):
+            for collection, ids in theirs.items():
+                mine.setdefault(collection, set()).update(ids)
+
+
+@dataclass(frozen=True)
+class IndexStatus:
+    """Where the search index is: ``ready``; ``pending`` (a sync or bulk import wrote records
+    whose documents wait for the index pass: a search runs the pass first); ``indexing`` (the
+    pass is running: ``done`` of ``total`` documents)."""
+
+    state: str
+    pending: int = 0  # records waiting (the whole index counts as its records)
+    done: int = 0
+    total: int = 0
+
+
 class Store:
     """The local database. Make one with ``Store.open(path, key)``; close it with ``close()``."""
 
@@ -262,8 +314,12 @@ class Store:
         self._clock_wall = clock_wall
         self._clock: HybridClock | None = None
         self._rewritten_since_optimize = 0  # search documents written since the index was merged
-        self._merge_deferred = False  # pulled pages were indexed in bulk: merge at the next write
         self._key = b""  # the key new connections are made with; rekey() changes it
+        self._index_pending = _PendingIndex()
+        self._index_status = IndexStatus("ready")
+        self._index_subscribers = Subscribers()
+        self._vocabulary: Vocabulary | None = None  # the index's words, loaded on first need
+        self._abbreviations: Abbreviations | None = None
 
     # ------------------------------------------------------------------ opening and closing
 
@@ -311,12 +367,17 @@ class Store:
                     conn.info["begin_sql"] = "BEGIN IMMEDIATE"
                     with conn.begin():
                         self._init_meta(db)
-                        version = f"{search_mod.SEARCH_DOC_VERSION}/{language()}"
+                        version = f"{index_mod.SEARCH_DOC_VERSION}/{language()}"
                         if self._meta(db, META_SEARCH_VERSION) != version:
-                            search_mod.rebuild_all(db)
+                            # What goes into a document changed: the whole index is rebuilt by
+                            # the first search or write (unlocking stays quick).
                             self._put_meta(db, META_SEARCH_VERSION, version)
-                            self._put_meta(db, META_SEARCH_MERGE_DUE, None)
-                        self._merge_deferred = bool(self._meta(db, META_SEARCH_MERGE_DUE))
+                            self._put_meta(db, META_SEARCH_PENDING, True)
+                        if self._meta(db, META_SEARCH_PENDING):
+                            # Documents waited when the store last closed: which ones is not
+                            # kept, so the next pass rebuilds them all.
+                            self._index_pending = _PendingIndex(everything=True)
+                            self._index_status = IndexStatus("pending", self._searchable_count(db))
                 except Exception as exc:
                     if _is_database_error(exc) and is_damage(exc):
                         raise damage_error(self.path, exc) from None
@@ -478,10 +539,7 @@ class Store:
                     yield tx
                     self._finish(tx, clock_before)
                     trans.commit()
-                    if tx.rewritten_since_optimize is not None:
-                        self._rewritten_since_optimize = tx.rewritten_since_optimize
-                    if tx.merge_deferred is not None:
-                        self._merge_deferred = tx.merge_deferred
+                    self._committed(tx)
                 except BaseException:
                     trans.rollback()
                     raise
@@ -495,39 +553,51 @@ class Store:
                 changes = ChangeSet(collections, record_ids, tx.source)  # type: ignore[arg-type]
         if changes is not None:
             self._subscribers.notify(changes)
+        if tx.starts_index_pass and tx.deferred is None and not tx.index_pass and self._index_pending:
+            self.update_search_index()  # the run of bulk transactions has ended
 
     def _finish(self, tx: _Tx, clock_before: str) -> None:
-        """Before commit: search documents in step, and the clock persisted with the edit."""
-        searched = {c: ids for c, ids in tx.changed.items() if c in search_mod.SEARCHED_COLLECTIONS}
-        # A big pulled page is one of a run of pages: the index is merged after the run.
-        big_page = tx.pulled and tx.pulled_records >= search_mod.PULLED_BULK_DOCS
-        merge = self._merge_deferred and not big_page
+        """Before commit: search documents in step (or left to the index pass), and the clock
+        persisted with the edit."""
+        searched = {c: ids for c, ids in tx.changed.items() if c in index_mod.SEARCHED_COLLECTIONS}
         if searched or tx.extra_docs:
-            docs = search_mod.dependent_docs(tx.db, searched, tx.fresh)
-            for collection, ids in tx.extra_docs.items():
-                docs.setdefault(collection, set()).update(ids)
-            wanted = sum(len(ids) for ids in docs.values())
-            threshold = search_mod.PULLED_BULK_DOCS if tx.pulled else search_mod.OPTIMIZE_MIN_DOCS
-            bulk = big_page or wanted >= threshold
-            with search_mod.bulk_indexing(tx.db, bulk):
-                now = search_mod.rebuild_docs(tx.db, docs, tx.fresh)
-            rewritten = self._rewritten_since_optimize + now
-            tx.rewritten_since_optimize = rewritten
-            if tx.pulled and bulk:
-                merge = False
-                if now and not self._merge_deferred:
-                    self._put_meta(tx.db, META_SEARCH_MERGE_DUE, True)
-                    tx.merge_deferred = True
-            elif not merge:  # a local bulk write indexed in bulk is merged at once
-                merge = bulk or search_mod.optimize_due(tx.db, now, rewritten)
-        if merge:
-            search_mod.optimize(tx.db)
-            tx.rewritten_since_optimize = 0
-            if self._merge_deferred:
-                self._put_meta(tx.db, META_SEARCH_MERGE_DUE, None)
-                tx.merge_deferred = False
+            records = sum(len(ids) for ids in searched.values())
+            if records >= DEFER_INDEX_RECORDS and not tx.index_pass:
+                tx.deferred = _PendingIndex(
+                    changed={c: set(ids) for c, ids in searched.items()},
+                    extra={c: set(ids) for c, ids in tx.extra_docs.items()},
+                )
+                if not self._index_pending:
+                    self._put_meta(tx.db, META_SEARCH_PENDING, True)
+            else:
+                self._index_in_step(tx, searched)
         if self._clock.last != clock_before:
             self._put_meta(tx.db, META_HLC_LAST, self._clock.last)
+
+    def _index_in_step(self, tx: _Tx, searched: Mapping[str, set[str]]) -> None:
+        """An edit's documents, rebuilt in its own transaction; the index merged when due."""
+        docs = index_mod.dependent_docs(tx.db, searched, tx.fresh)
+        for collection, ids in tx.extra_docs.items():
+            docs.setdefault(collection, set()).update(ids)
+        wanted = sum(len(ids) for ids in docs.values())
+        tx.index_texts = [] if self._vocabulary is not None else None
+        with index_mod.bulk_indexing(tx.db, wanted >= index_mod.OPTIMIZE_MIN_DOCS):
+            now = index_mod.rebuild_docs(tx.db, docs, tx.fresh, tx.index_texts)
+        rewritten = self._rewritten_since_optimize + now
+        tx.rewritten_since_optimize = rewritten
+        if index_mod.optimize_due(tx.db, now, rewritten):
+            index_mod.optimize(tx.db)
+            tx.rewritten_since_optimize = 0
+
+    def _committed(self, tx: _Tx) -> None:
+        """After commit: the store's own view of the index follows what the transaction did."""
+        if tx.rewritten_since_optimize is not None:
+            self._rewritten_since_optimize = tx.rewritten_since_optimize
+        if tx.index_texts and self._vocabulary is not None:
+            self._vocabulary.add(tx.index_texts)
+        if tx.deferred is not None:
+            self._index_pending.add(tx.deferred)
+            self._set_index_status(IndexStatus("pending", self._index_pending.records))
 
     @contextmanager
     def batch(self, source: str = "local") -> Iterator[None]:
@@ -626,6 +696,7 @@ class Store:
             clock.receive(str(Hlc(server_ms, 0, clock.node)))  # kept with the next write
             return
         with self._write(source="sync") as tx:
+            tx.starts_index_pass = False  # clock bookkeeping in the middle of a run of pages
             clock.observe_server_time(server_time, round_trip_ms=round_trip_ms)
             self._put_meta(tx.db, META_SERVER_OFFSET, clock.offset_ms)
             if clock.lead_ms() > MAX_SKEW_MS:
@@ -1050,14 +1121,114 @@ class Store:
             row = self._load(db, coll, self._record_id(record_id))
         return dict(row["clocks"]) if row else {}
 
-    def search(self, text: str, limit: int = search_mod.DEFAULT_LIMIT) -> builtins.list[SearchHit]:
-        """Ranked full-text search over organisations, functions, channels, forums, routines.
+    def search(
+        self, text: str, limit: int = search_mod.DEFAULT_LIMIT, *, own_org: str | None = None
+    ) -> builtins.list[SearchHit]:
+        """Ranked search over organisations, functions, channels, forums and routines.
 
-        Every word is a prefix and all must match, in any order ("tib sos"); case and Å/Ä/Ö
-        fold, å ≠ a. Deleted records never appear. Empty or punctuation-only text gives [].
+        Every word is a prefix and all must match, in any order ("tib sos"); case and
+        diacritics fold both ways (sodertorn finds Södertörn, the exact spelling ranks first);
+        a word the index has nothing for is corrected for one or two typos ("polsi"); an
+        abbreviation matches its expansion and back; three or more digits find every channel
+        whose number holds them. ``own_org`` (an organisation's record id; by default the
+        organisation this device is enrolled for; "" for none) ranks that organisation's hits
+        first among equals. Deleted records never appear. Empty or punctuation-only text
+        gives [].
+
+        When a sync or bulk import left documents to index, the search runs that pass first
+        (``index_status()`` says so beforehand).
         """
+        if self._index_pending:
+            self.update_search_index()
         with self._read() as db:
-            return search_mod.run(db, text, limit)
+            if own_org is None:
+                own_org = self._meta(db, META_OWN_ORGANISATION)
+            return search_mod.run(
+                db, text, limit, own_org=own_org if isinstance(own_org, str) else None,
+                abbreviations=self._search_abbreviations(), vocabulary=lambda: self._search_vocabulary(db),
+            )
+
+    def _search_abbreviations(self) -> Abbreviations:
+        if self._abbreviations is None:
+            self._abbreviations = load_abbreviations(self.path.parent)
+        return self._abbreviations
+
+    def _search_vocabulary(self, db) -> Vocabulary:
+        """The index's words (called under the lock), read on first need after the last pass."""
+        if self._vocabulary is None:
+            self._vocabulary = Vocabulary.load(db)
+        return self._vocabulary
+
+    # ------------------------------------------------------------------ the search index
+
+    def index_status(self) -> IndexStatus:
+        """Ready, pending (documents wait for the index pass) or indexing (done of total)."""
+        return self._index_status
+
+    def subscribe_index(self, callback: Callable[[IndexStatus], None]) -> Callable[[], None]:
+        """Call ``callback(IndexStatus)`` when the index's state changes and as a pass
+        progresses (on the thread that runs the pass: re-emit it as a queued Qt signal).
+        Returns a function that unsubscribes."""
+        return self._index_subscribers.subscribe(callback)  # type: ignore[arg-type]
+
+    def _set_index_status(self, status: IndexStatus) -> None:
+        self._index_status = status
+        self._index_subscribers.notify(status)  # type: ignore[arg-type]
+
+    def update_search_index(self) -> int:
+        """Index now what a sync or bulk import left pending: one pass, one transaction, the
+        index merged once. Returns how many documents it wrote (0 when nothing waited). The
+        store runs it by itself after the last bulk transaction of a run and before a search."""
+        with self._lock:
+            pending = self._index_pending
+            if not pending or getattr(self._local, "tx", None) is not None:
+                return 0  # nothing waits, or inside batch(): its end runs the pass
+            total = pending.records
+            self._set_index_status(IndexStatus("indexing", total, 0, total))
+            try:
+                with self._write(source="sync") as tx:
+                    tx.index_pass = True
+                    written = self._index_pass(tx, pending)
+            except BaseException:
+                self._set_index_status(IndexStatus("pending", pending.records))
+                raise
+            self._index_pending = _PendingIndex()
+            self._vocabulary = None  # many new words: read them again when a typo needs them
+        self._set_index_status(IndexStatus("ready"))
+        return written
+
+    def _index_pass(self, tx: _Tx, pending: _PendingIndex) -> int:
+        db = tx.db
+
+        def progress(done: int, total: int) -> None:
+            self._set_index_status(IndexStatus("indexing", pending.records, done, total))
+
+        if pending.everything or pending.records >= FULL_REBUILD_FRACTION * index_mod.document_count(db):
+            written = index_mod.build_all(db, progress)
+            tx.rewritten_since_optimize = 0
+        else:
+            docs = index_mod.dependent_docs(db, pending.changed)
+            for collection, ids in pending.extra.items():
+                docs.setdefault(collection, set()).update(ids)
+            wanted = sum(len(ids) for ids in docs.values())
+            progress(0, wanted)
+            with index_mod.bulk_indexing(db, wanted >= index_mod.OPTIMIZE_MIN_DOCS):
+                written = index_mod.rebuild_docs(db, docs)
+            rewritten = self._rewritten_since_optimize + written
+            tx.rewritten_since_optimize = rewritten
+            if index_mod.optimize_due(db, written, rewritten):
+                index_mod.optimize(db)
+                tx.rewritten_since_optimize = 0
+            progress(wanted, wanted)
+        self._put_meta(db, META_SEARCH_PENDING, None)
+        return written
+
+    @staticmethod
+    def _searchable_count(db) -> int:
+        return sum(
+            db.execute(f'SELECT count(*) FROM "{name}" WHERE deleted = 0').fetchone()[0]
+            for name in index_mod.SEARCHED_COLLECTIONS
+        )
 
     def check_integrity(self) -> builtins.list[str]:
         """Read every page (SQLCipher checks each page's HMAC, SQLite each b-tree); [] if sound.
@@ -1100,8 +1271,7 @@ class Store:
     def optimize(self) -> None:
         """Maintenance for idle moments: merge the search index, refresh the planner's stats."""
         with self._write() as tx:
-            if not self._merge_deferred:  # otherwise the transaction's end merges it
-                search_mod.optimize(tx.db)
+            index_mod.optimize(tx.db)
             tx.db.execute("PRAGMA optimize")
             tx.rewritten_since_optimize = 0
 

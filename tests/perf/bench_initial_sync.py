@@ -1,9 +1,11 @@
 """Benchmark: initial sync of 100k records into an empty vault over loopback, against a raw bulk insert.
 
 The server runs as a separate uvicorn process (SQLite, preloaded with functions and channels);
-the client is the real SyncEngine over a real SQLCipher store. In the same run the same rows,
-with one FTS5 document each, are bulk-inserted into a fresh SQLCipher file with executemany: the
-floor a sync could reach. Prints a table; where the time goes is measured per phase.
+the client is the real SyncEngine over a real SQLCipher store. The sync is done when the search
+index is: the store indexes the pulled pages in one pass after the last of them (at the
+engine's bookkeeping), inside ``sync_now``. In the same run the same rows, with one FTS5 document
+each, are bulk-inserted into a fresh SQLCipher file with executemany: the floor a sync could
+reach. Prints a table; where the time goes is measured per phase, and the file sizes.
 
     .venv/bin/python tests/perf/bench_initial_sync.py [--records 100000] [--limit 5000]
 """
@@ -13,9 +15,11 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import shutil
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 from pathlib import Path
 
@@ -60,18 +64,29 @@ def start_server(db_url: str) -> tuple[subprocess.Popen, str]:
 
 
 class Timers:
+    """Time spent per wrapped call, exclusive: a timed call inside another (the index pass that
+    a small last page starts inside apply_pulled) counts for itself, not for the outer one."""
+
     def __init__(self) -> None:
         self.spent: dict[str, float] = {}
         self.calls: dict[str, int] = {}
+        self._running = threading.local()
 
     def wrap(self, name: str, function):
         def timed(*args, **kwargs):
+            stack = self._running.__dict__.setdefault("stack", [])
+            outer = stack[-1] if stack else None
+            stack.append(name)
             started = time.perf_counter()
             try:
                 return function(*args, **kwargs)
             finally:
-                self.spent[name] = self.spent.get(name, 0.0) + time.perf_counter() - started
+                elapsed = time.perf_counter() - started
+                stack.pop()
+                self.spent[name] = self.spent.get(name, 0.0) + elapsed
                 self.calls[name] = self.calls.get(name, 0) + 1
+                if outer is not None:
+                    self.spent[outer] = self.spent.get(outer, 0.0) - elapsed
         return timed
 
 
@@ -163,6 +178,7 @@ def main() -> None:
         download_s = time.perf_counter() - started
         probe.close()
         store.apply_pulled = timers.wrap("apply_pulled (store)", store.apply_pulled)
+        store.update_search_index = timers.wrap("search index pass (store)", store.update_search_index)
         engine = SyncEngine(store, client_factory=TimedClient, pull_limit=args.limit, digest_interval=0)
         import desktop.syncer.engine as engine_module
 
@@ -182,17 +198,22 @@ def main() -> None:
         engine_module.local_digest = original_local
         engine.close()
         synced = store.count("functions") + store.count("channels")
-        hits = store.search("funktion 004711")
+        index_state = store.index_status().state
+        hits = store.search(f"funktion {min(4711, args.records // 2 - 1):06d}")
         store.close()
+        store_mb = sum(p.stat().st_size for p in (work / "client").iterdir()) / 1e6
         records = [r for page in pulled_pages for r in page if r["collection"] in ("functions", "channels")]
         records = list({(r["collection"], r["record_id"]): r for r in records}.values())
         raw_s = raw_bulk_insert(work / "raw" / "samverka.db", os.urandom(32), records)
+        raw_mb = sum(p.stat().st_size for p in (work / "raw").iterdir()) / 1e6
     finally:
         process.terminate()
         process.wait(10)
+        shutil.rmtree(work, ignore_errors=True)  # two 100k-record databases and the server's
 
     assert synced == total, (synced, total)
     assert hits, "search found nothing after the sync"
+    assert index_state == "ready", f"the index was {index_state} after the sync"
     rate, raw_rate = total / sync_s, total / raw_s
     print()
     print(f"Initial sync of {total:,} records (page size {args.limit}, {report.pages} pages), loopback, "
@@ -202,6 +223,7 @@ def main() -> None:
     print(f"{'raw executemany + FTS5 (SQLCipher)':<38}{raw_s:>10.2f}{raw_rate:>12,.0f}")
     print(f"{'download only (pull pages, no apply)':<38}{download_s:>10.2f}{downloaded / download_s:>12,.0f}")
     print(f"{'ratio sync / raw':<38}{sync_s / raw_s:>10.1f}x")
+    print(f"database file after the sync: {store_mb:.0f} MB (raw rows + FTS5: {raw_mb:.0f} MB)")
     print()
     print(f"{'where the sync time goes':<38}{'seconds':>10}{'share':>8}{'calls':>7}")
     for name, spent in sorted(timers.spent.items(), key=lambda item: -item[1]):
@@ -218,7 +240,7 @@ def main() -> None:
         pstats.Stats(profiler).sort_stats("cumulative").print_stats(25)
     print()
     print(f"goal >= 30,000 records/s: {'met' if rate >= 30_000 else 'NOT met'}; "
-          f"goal <= 5x raw: {'met' if sync_s / raw_s <= 5 else 'NOT met'}")
+          f"goal <= 3x raw: {'met' if sync_s / raw_s <= 3 else 'NOT met'}")
 
 
 if __name__ == "__main__":
