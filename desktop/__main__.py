@@ -1,7 +1,10 @@
 """Entry point of `samverka` and `python -m desktop`: the window when there is no subcommand, the CLI otherwise.
 
 `samverka` alone opens the window when a display is available (or QT_QPA_PLATFORM is set);
-without one it says so in the user's language and points to the command line. Input piped in
+without one it says so in the user's language and points to the command line. The window
+takes the organisation's profile (the build's baked one, or ``SAMVERKA_PROFILE``); a broken
+profile stops the start with a message naming what is wrong. ``samverka --smoke-test`` checks
+an installation (desktop/smoke.py). Input piped in
 (`echo tib | samverka`) goes to the command line, which reads it. Every subcommand is the
 CLI's (desktop/cli.py). The window path does not import the CLI or the store, so that the first
 window is up as fast as Qt allows (the store is imported on a side thread meanwhile).
@@ -16,6 +19,8 @@ from pathlib import Path
 from typing import Sequence
 
 EXIT_NO_DISPLAY = 1
+EXIT_BROKEN_PROFILE = 1
+SMOKE_TEST = "--smoke-test"
 _OPTIONS_WITH_VALUE = ("--data-dir", "--lang")
 
 
@@ -52,6 +57,13 @@ def stdin_is_piped() -> bool:
 
 def main(argv: Sequence[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
+    smoke_options = window_arguments([arg for arg in argv if arg != SMOKE_TEST]) if SMOKE_TEST in argv else None
+    if smoke_options is not None:
+        from desktop.i18n import set_language
+        from desktop.smoke import run_smoke_test
+
+        set_language(smoke_options.get("lang"))
+        return run_smoke_test()
     options = window_arguments(argv)
     if options is None or options.get("lang", "sv") not in ("sv", "en") or stdin_is_piped():
         from desktop.cli import main as cli_main
@@ -61,6 +73,15 @@ def main(argv: Sequence[str] | None = None) -> int:
     from desktop.i18n import set_language
 
     set_language(options.get("lang"))
+    from desktop.profile import ProfileError, startup_profile
+
+    try:
+        profile = startup_profile()
+    except ProfileError as error:
+        print(error, file=sys.stderr)
+        if display_available():
+            _show_broken_profile(str(error))
+        return EXIT_BROKEN_PROFILE
     if not display_available():
         from desktop.app import no_display_message
 
@@ -73,7 +94,17 @@ def main(argv: Sequence[str] | None = None) -> int:
     else:
         chosen = os.environ.get("SAMVERKA_DATA_DIR")
         data_dir = Path(chosen).expanduser() if chosen else _default_data_dir()
-    return run(data_dir, lang=options.get("lang"))
+    return run(data_dir, lang=options.get("lang"), profile=profile)
+
+
+def _show_broken_profile(text: str) -> None:
+    """The same text in a message box: a program started from a menu has no terminal."""
+    from PySide6.QtWidgets import QApplication, QMessageBox
+
+    from desktop.i18n import tr
+
+    _qapp = QApplication.instance() or QApplication(sys.argv[:1])
+    QMessageBox.critical(None, tr("Samverka cannot start"), text)
 
 
 def _default_data_dir() -> Path:

@@ -764,6 +764,7 @@ def build_parser() -> argparse.ArgumentParser:
     from desktop.cli_io import add_commands as add_io_commands  # late: cli_io imports this module
 
     add_io_commands(commands)  # import, export
+    __import__("desktop.cli_activation").cli_activation.add_commands(commands)  # activated mode (imports this module)
     return parser
 
 

@@ -53,6 +53,7 @@ class WriteRule(str, Enum):
     ROUTINE = "routine"  # owner organisation; forum routines: regional administrator
     ACTIVATION = "activation"  # regional administrator or the forum's convenor organisation
     FORUM_MEMBER = "forum_member"  # organisations with a function holding a mandate in the forum
+    REPORT_BACK = "report_back"  # as FORUM_MEMBER, and organisation_id is the writer's own
     SERVER = "server"  # made by the server; resolved by the owner of the record in conflict
 
 
@@ -215,6 +216,16 @@ _COLLECTION_LIST = [
         Field("at", TM, required=True),
         Field("note", T),
     ), WriteRule.FORUM_MEMBER, append_only=True),
+    # After a meeting of an activated forum, each member organisation records that (and when)
+    # it reported back to its home organisation. Added after v1's first table: a protocol
+    # extension (docs/PROTOCOL.md "Report-back"); older clients keep these records aside.
+    Collection("report_backs", _fields(
+        _ref("activation_id", "activations", required=True),
+        _ref("organisation_id", "organisations", required=True),
+        Field("meeting_at", TM),
+        Field("at", TM, required=True),
+        Field("note", T),
+    ), WriteRule.REPORT_BACK, append_only=True),
     Collection("conflicts", _fields(
         Field("collection", FieldType.COLLECTION),
         Field("record_id", FieldType.UUID),

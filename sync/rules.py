@@ -396,6 +396,12 @@ RULES: Mapping[WriteRule, Rule] = {
     WriteRule.FORUM_MEMBER: Rule(
         create=(ForumMember(),), update=(_APPEND_ONLY_UPDATE,), delete=(_APPEND_ONLY_DELETE,),
     ),
+    # Report-backs: a forum member records its own organisation's report-back, nobody else's.
+    WriteRule.REPORT_BACK: Rule(
+        create=(ForumMember(),
+                OwnOrganisationRef("organisation_id", "a report-back is recorded by the organisation itself")),
+        update=(_APPEND_ONLY_UPDATE,), delete=(_APPEND_ONLY_DELETE,),
+    ),
     WriteRule.SERVER: Rule(
         create=(Nobody(Reason.SERVER_ONLY, "conflict records are made by the server"),),
         update=(Owner("only the owner of the record in conflict may resolve it"), OnlyFields(CONFLICT_RESOLVABLE)),

@@ -163,6 +163,15 @@ class FieldValue(_Model):
     clock: str
 
 
+class JournalLink(_Model):
+    """A log entry's link in its activation's hash chain (sync.journal), made by the server."""
+
+    activation_id: str = Field(description="the activation whose journal the entry is in")
+    index: int = Field(description="1-based place of the entry in its activation's journal")
+    entry_hash: str = Field(description="SHA-256 hex of the entry's canonical form")
+    chain: str = Field(description="SHA-256 hex: the previous chain value, the index and entry_hash")
+
+
 class RecordStateOut(_Model):
     collection: str
     record_id: str
@@ -171,6 +180,7 @@ class RecordStateOut(_Model):
     deleted: bool
     fields: dict[str, FieldValue]
     seq: int
+    journal: JournalLink | None = Field(default=None, description="log entries only (server-made)")
 
 
 class PullResponse(_Model):

@@ -87,4 +87,8 @@ def one_of_each(store: Store) -> dict[str, tuple[str, dict]]:
         "activation_id": activation, "step_id": step, "done": True,
         "at": "2026-11-27T10:25:00.000Z", "note": "Klart.",
     })
+    add("report_backs", {
+        "activation_id": activation, "organisation_id": org, "meeting_at": "2026-11-27T10:00:00.000Z",
+        "at": "2026-11-27T11:00:00.000Z", "note": "Till ledningen.",
+    })
     return made

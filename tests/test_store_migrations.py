@@ -30,8 +30,8 @@ def _not_fts(name, type_, parent_names) -> bool:
 
 def test_revision_chain_is_linear_and_head_is_known():
     script = ScriptDirectory.from_config(make_config())
-    assert script.get_heads() == ["0004"]
-    assert [r.revision for r in script.walk_revisions()] == ["0004", "0003", "0002", "0001"]
+    assert script.get_heads() == ["0005"]
+    assert [r.revision for r in script.walk_revisions()] == ["0005", "0004", "0003", "0002", "0001"]
 
 
 def test_the_head_read_without_alembic_is_alembics_head():
@@ -79,7 +79,7 @@ def test_orm_metadata_matches_migrated_schema(store, db_path, db_key):
                 conn, opts={"include_name": _not_fts, "compare_type": True}
             )
             assert compare_metadata(context, Base.metadata) == []
-            assert context.get_current_revision() == "0004"
+            assert context.get_current_revision() == "0005"
     finally:
         engine.dispose()
 
@@ -145,7 +145,7 @@ def test_database_at_revision_0001_opens_at_head_with_data_intact(db_path, db_ke
     engine = create_store_engine(db_path, db_key)
     try:
         with engine.connect() as conn:
-            assert MigrationContext.configure(conn).get_current_revision() == "0004"
+            assert MigrationContext.configure(conn).get_current_revision() == "0005"
     finally:
         engine.dispose()
 

@@ -379,6 +379,8 @@ SYNC_MD_TABLE: dict[str, tuple[str, ...]] = {
         "activation_id*", "at*", "author_function_id", "kind*", "text*", "corrects",
     ),
     "checklist_marks": ("activation_id*", "step_id*", "done*", "at*", "note"),
+    # Not in SYNC.md: the protocol extension for report-back (docs/PROTOCOL.md, "Report-back").
+    "report_backs": ("activation_id*", "organisation_id*", "meeting_at", "at*", "note"),
     "conflicts": (
         "collection", "record_id", "field", "kept_value", "kept_clock", "other_value",
         "other_clock", "other_device", "resolved", "resolution_note",
@@ -422,11 +424,13 @@ SYNC_MD_REFS: dict[tuple[str, str], str] = {
     ("log_entries", "corrects"): "log_entries",
     ("checklist_marks", "activation_id"): "activations",
     ("checklist_marks", "step_id"): "routine_steps",
+    ("report_backs", "activation_id"): "activations",
+    ("report_backs", "organisation_id"): "organisations",
 }
 BOOLEAN_FIELDS = {"exercise", "resilient", "is_contact_point", "done", "resolved"}
 NAME_LIKE_FIELDS = {"name", "short_name", "title", "value", "label", "cadence", "version"}
 DATE_FIELDS = {"last_verified", "review_due"}
-TIME_FIELDS = {"started_at", "ended_at", "at"}
+TIME_FIELDS = {"started_at", "ended_at", "at", "meeting_at"}
 
 
 def _table_fields(collection: str) -> dict[str, bool]:
@@ -504,7 +508,7 @@ def test_field_types_follow_the_table_and_precise_points():
 
 
 def test_append_only_collections():
-    assert APPEND_ONLY == {"callout_events", "log_entries", "checklist_marks"}
+    assert APPEND_ONLY == {"callout_events", "log_entries", "checklist_marks", "report_backs"}
     for name in SYNC_MD_TABLE:
         assert get_collection(name).append_only == (name in APPEND_ONLY)
 

@@ -8,15 +8,11 @@ from collections import Counter
 from pathlib import Path
 from typing import Any
 
+from desktop.resources import resources_dir  # the repository's, or the frozen build's copy
 from desktop.store.store import META_DEMO, Store
 from sync.records import DEMO_NAMESPACE  # keys become uuid5(DEMO_NAMESPACE, key) on both sides
 
 DEMO_FORMAT = 1
-
-
-def resources_dir() -> Path:
-    """The repository's (or the frozen build's) resources folder."""
-    return Path(__file__).resolve().parents[2] / "resources"
 
 
 def demo_record_id(key: str) -> str:

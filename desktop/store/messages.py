@@ -122,6 +122,7 @@ COLLECTION_LABELS: dict[str, tuple[str, str]] = {
     "callout_events": NP_("collection", "call-out events"),
     "log_entries": NP_("collection", "log entries"),
     "checklist_marks": NP_("collection", "checklist marks"),
+    "report_backs": NP_("collection", "report-backs"),
     "conflicts": NP_("collection", "conflicts"),
 }
 

@@ -136,6 +136,20 @@ quarantine_table = Table(
     Index("ix_quarantine_record", "record_id"),
 )
 
+# Each pulled log entry's link in its activation's journal hash chain (revision 0004): the
+# server-made ``journal`` member of its record state (sync.journal), what the chain is checked
+# against. A row also for an entry hidden from this organisation (its content is not here).
+journal_links_table = Table(
+    "journal_links",
+    Base.metadata,
+    Column("record_id", String(36), primary_key=True),
+    Column("activation_id", String(36), nullable=False),
+    Column("idx", Integer(), nullable=False),
+    Column("entry_hash", String(), nullable=False),
+    Column("chain", String(), nullable=False),
+    Index("ix_journal_links_activation", "activation_id", "idx"),
+)
+
 # One row per searchable record; its rowid is the rowid of its document in the FTS5 table.
 # title/subtitle/best channel are kept here so a search is indexed queries plus a look-up by
 # rowid; short_name is what the ranking compares a query with (with the name in the title).

@@ -28,7 +28,7 @@ def column_name(field_name: str) -> str:
 
 _MODEL_NAMES = frozenset({
     "Base", "MODELS", "TABLES", "meta_table", "outbox_table", "server_state_table",
-    "quarantine_table", "search_docs_table",
+    "quarantine_table", "journal_links_table", "search_docs_table",
 })
 
 

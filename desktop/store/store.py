@@ -77,6 +77,8 @@ from sync.clock import (
     parse_time,
     with_node,
 )
+from sync.journal import COLLECTION as JOURNAL_COLLECTION
+from sync.journal import Link as JournalLink
 from sync.merge import incoming_wins
 from sync.records import (
     APPEND_ONLY,
@@ -1787,6 +1789,7 @@ class Store:
             self._drop_server_states(db, settled)
         for name, ids in ids_by_collection.items():
             tx.changed.setdefault(name, set()).update(ids)
+        self._keep_journal_links(db, page)  # activated mode: see the block at the end
 
     def _receive_greatest(self, clocks: builtins.list[str]) -> None:
         """HLC receive of the greatest valid clock: wire order is clock order, and receiving
@@ -2063,3 +2066,69 @@ class Store:
         wanted = frozenset(self._collection(c).name for c in collections)
         hits = self.search(text, limit=max(limit * _SEARCH_IN_WIDEN, _SEARCH_IN_MIN))
         return [hit for hit in hits if hit.collection in wanted][:limit]
+
+    # ------------------------------------------------------------------ activated mode: the journal's chain
+    # (desktop/activation owns the domain; sync/journal.py the chain.) A pulled log entry carries
+    # its link in its activation's hash chain as the server-made member ``journal``; it is kept
+    # in ``journal_links`` with the page, and read back with the entries to check the chain.
+
+    @staticmethod
+    def _keep_journal_links(db, page: builtins.list[tuple[Collection, str, Mapping[str, Any]]]) -> None:
+        rows = []
+        for coll, record_id, record in page:
+            if coll.name != JOURNAL_COLLECTION or "journal" not in record:
+                continue
+            made = JournalLink.from_member(record.get("journal"))
+            if made is None:  # never what this server sends: the entry shows as not sequenced
+                log.warning("a pulled journal entry has a malformed chain link; ignored")
+                continue
+            rows.append((record_id, made.activation_id, made.index, made.entry_hash, made.chain))
+        if rows:
+            db.executemany(
+                "INSERT OR REPLACE INTO journal_links (record_id, activation_id, idx, entry_hash, chain) "
+                "VALUES (?, ?, ?, ?, ?)",
+                rows,
+            )
+
+    def journal_records(self, activation_id: str) -> builtins.list[dict[str, Any]]:
+        """The log entries of one activation as the chain needs them, in one read: each live
+        entry as ``get`` shapes it plus ``clock`` (its ``text`` field's clock), ``server_seq``
+        and ``link`` (a sync.journal.Link, or None when not sequenced yet); and for each entry
+        of the activation hidden from this organisation (its row a fieldless tombstone) one
+        with ``deleted: True``, empty ``fields`` and its link; an entry whose row is gone
+        altogether is left out (the chain then shows the gap). Unordered."""
+        activation_id = self._record_id(activation_id)
+        coll = COLLECTIONS[JOURNAL_COLLECTION]
+        table = _table(coll.name)
+        with self._read() as db:
+            links = {
+                row[0]: JournalLink(activation_id, row[1], row[2], row[3])
+                for row in db.execute(
+                    "SELECT record_id, idx, entry_hash, chain FROM journal_links WHERE activation_id = ?",
+                    (activation_id,),
+                )
+            }
+            out: builtins.list[dict[str, Any]] = []
+            for row in db.execute(
+                f'SELECT record_id, {_ROW_SYSTEM}, {table.columns} FROM "{coll.name}" '
+                "WHERE activation_id = ? AND deleted = 0",
+                (activation_id,),
+            ):
+                raw = self._row(table, row[1:])
+                record = self._public(coll, row[0], raw)
+                record.update(clock=raw["clocks"].get("text"), server_seq=raw["server_seq"],
+                              link=links.pop(row[0], None))
+                out.append(record)
+            for record_id, made in links.items():  # sequenced, but not readable here
+                hidden = db.execute(
+                    f'SELECT owner_org, server_seq FROM "{coll.name}" WHERE record_id = ? AND deleted = 1',
+                    (record_id,),
+                ).fetchone()
+                if hidden is None:  # no row at all: the entry is missing here, and the chain says so
+                    continue
+                out.append({
+                    "collection": coll.name, "record_id": record_id, "owner_org": hidden[0],
+                    "deleted": True, "fields": {}, "clock": None, "server_seq": hidden[1], "link": made,
+                })
+        return out
+

@@ -654,8 +654,8 @@ class SyncEngine:
                 self._pull(client, report)
                 if report.pulled != before:
                     continue
-            ours = local_digest(self.store)
             collections = theirs["collections"]
+            ours = local_digest(self.store, collections)
             names = sorted(set(collections) | {n for n, d in ours.items() if d["count"]})
             return [
                 name for name in names
@@ -820,15 +820,21 @@ def collection_digest(rows: Iterable[tuple[str, int]]) -> dict[str, Any]:
     return {"count": len(ordered), "hash": digest.hexdigest()}
 
 
-def local_digest(store: Any) -> dict[str, dict[str, Any]]:
+def local_digest(store: Any, server_names: Iterable[str] = ()) -> dict[str, dict[str, Any]]:
     """The digest of what this device holds from the server (rows with a server position).
 
     A record kept aside (quarantined) counts at the seq it was received with: the device has
     seen that state, it only did not apply it, and downloading it again would change nothing.
+    That holds for a collection this version does not know either (``server_names``: those the
+    server's digest names), whose records are all kept aside: without it, a newer server's
+    collection would make every digest check download everything again.
     """
     digests = {}
     for name in COLLECTION_NAMES:
         seqs = dict(store.server_seqs(name))
         seqs.update(store.quarantined_seqs(name))
         digests[name] = collection_digest(seqs.items())
+    for name in server_names:
+        if name not in digests and isinstance(name, str):
+            digests[name] = collection_digest(store.quarantined_seqs(name).items())
     return digests

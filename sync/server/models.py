@@ -103,6 +103,10 @@ class Record(Base):
     # PostgreSQL ``json`` column keeps the text as given). A pull sends this text as it is.
     fields: Mapped[dict[str, Any]] = mapped_column(JSON)
     seq: Mapped[int] = mapped_column(BigInteger, unique=True)
+    # Log entries only: the entry's link in its activation's hash chain (sync.journal), as
+    # compact JSON text {"index", "entry_hash", "chain"}; made when the entry is sequenced and
+    # sent in a pull as the record state's ``journal`` member. NULL for every other record.
+    journal: Mapped[str | None] = mapped_column(Text, nullable=True)
 
     def value(self, name: str) -> Any:
         """The current value of a field (None when unset, or for a tombstone)."""
@@ -113,6 +117,15 @@ class Record(Base):
 
     def readable_by(self, organisation_id: str) -> bool:
         return self.visible_to is None or self.visible_to == organisation_id
+
+
+class JournalHead(Base):
+    """The last link of each activation's journal chain: what the next entry links to."""
+
+    __tablename__ = "journal_heads"
+    activation_id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    last_index: Mapped[int] = mapped_column(BigInteger)
+    chain: Mapped[str] = mapped_column(String(64))
 
 
 class ChangeLog(Base):

@@ -12,6 +12,7 @@ from __future__ import annotations
 import base64
 import binascii
 import hashlib
+import json
 import uuid
 from dataclasses import dataclass, field
 from typing import Any, Iterable, Iterator, Mapping
@@ -21,7 +22,7 @@ from json.encoder import encode_basestring as _json_str  # the C encoder of a JS
 from sqlalchemy import Text, and_, cast, delete, insert, or_, select, update
 from sqlalchemy.orm import Session
 
-from sync import rules
+from sync import journal, rules
 from sync.clock import HybridClock, is_valid_hlc, wall_ms_of
 from sync.merge import Conflict, FieldState, RecordState, apply_delete, apply_upsert, node_of
 from sync.records import (
@@ -33,7 +34,7 @@ from sync.records import (
     normalise_uuid,
     validate_fields,
 )
-from sync.server.models import Audit, ChangeLog, Position, Record, ServerMeta
+from sync.server.models import Audit, ChangeLog, JournalHead, Position, Record, ServerMeta
 from sync.server.problems import ProblemError, problem
 from sync.server.timeutil import now_ms
 from sync.wire import Change
@@ -170,7 +171,7 @@ def record_out(row: Record, organisation_id: str) -> dict[str, Any]:
     (tests/server/test_server_fast_paths.py holds the two to each other).
     """
     hidden = not row.readable_by(organisation_id)
-    return {
+    out = {
         "collection": row.collection,
         "record_id": row.record_id,
         "owner_org": row.owner_org,
@@ -179,6 +180,9 @@ def record_out(row: Record, organisation_id: str) -> dict[str, Any]:
         "fields": {} if (row.deleted or hidden) else row.fields,
         "seq": row.seq,
     }
+    if row.journal is not None:  # sent to every device, hidden or not: the chain runs through
+        out["journal"] = json.loads(row.journal)
+    return out
 
 
 # --- allocation of positions -----------------------------------------------------------------
@@ -265,6 +269,8 @@ class PushContext:
     # Rows of the changes and audit tables, inserted in one go at the end of the push.
     change_rows: list[dict[str, Any]] = field(default_factory=list)
     audit_rows: list[dict[str, Any]] = field(default_factory=list)
+    # activation id -> the head of its journal chain (read once, kept as this push links entries)
+    journal_heads: dict[str, JournalHead] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         self.actor = self.writer.actor
@@ -485,11 +491,36 @@ def _apply(ctx: PushContext, change: Change) -> tuple[str, int, list[Conflict]]:
     current.seq = seq
     if place(current, ctx.load) and op == "update":
         spread_readers(ctx.session, ctx.feed, ctx.load, current)
+    if op == "create" and collection.name == journal.COLLECTION:
+        link_journal_entry(ctx.session, ctx.journal_heads, current)
     ctx.clock.receive(change.clock)
     for conflict in result.conflicts:
         _make_conflict_record(ctx, current, conflict)
     ctx.changed(current, old_forum, was_deleted)
     return ("conflict" if result.conflicts else "applied"), seq, list(result.conflicts)
+
+
+def link_journal_entry(session: Session, heads: dict[str, JournalHead], row: Record) -> None:
+    """Give a new log entry its link in its activation's hash chain (sync.journal).
+
+    Runs while the positions lock is held, so entries are linked in the order they get their
+    positions, and no other writer moves the head meanwhile. ``heads`` caches the heads read or
+    made in this transaction (a head made here is not in the database until the flush)."""
+    entry = journal.Entry.from_stored(row.record_id, row.owner_org, row.fields)
+    activation_id = entry.activation_id
+    if not activation_id:
+        return
+    head = heads.get(activation_id)
+    if head is None:
+        head = session.get(JournalHead, activation_id)
+        if head is None:
+            head = JournalHead(activation_id=activation_id, last_index=0, chain=journal.genesis(activation_id))
+            session.add(head)
+        heads[activation_id] = head
+    previous = journal.Link(activation_id, head.last_index, "", head.chain) if head.last_index else None
+    made = journal.next_link(previous, activation_id, entry)
+    row.journal = made.as_json()
+    head.last_index, head.chain = made.index, made.chain
 
 
 def _make_conflict_record(ctx: PushContext, record: Record, conflict: Conflict) -> Record:
@@ -692,6 +723,9 @@ def server_upsert(
 
     if place(current, load) and existed:
         spread_readers(session, feed, load, current)
+    if not existed and collection == journal.COLLECTION:
+        session.flush()  # heads made earlier in this transaction are found by the lookup
+        link_journal_entry(session, {}, current)
     at = now_ms()
     change_id = str(uuid.uuid4())
     session.add(
@@ -732,7 +766,7 @@ def _pull_query(cursor: int, limit: int):
     return (
         select(
             Record.collection, Record.record_id, Record.owner_org, Record.visibility,
-            Record.deleted, cast(Record.fields, Text), Record.seq, Record.visible_to,
+            Record.deleted, cast(Record.fields, Text), Record.seq, Record.visible_to, Record.journal,
         )
         .where(Record.seq > cursor)
         .order_by(Record.seq)
@@ -747,7 +781,8 @@ def pull(session: Session, organisation_id: str, cursor: Cursor | int, limit: in
     JSON text (written through the JSON column type, see db.json_text), spliced in as it is.
     A record the device's organisation may not read (``visible_to``: another organisation's
     internal record, or a child of one), and every tombstone, is sent with ``"fields": {}`` and
-    ``"deleted": true`` (see ``record_out``, the same rule on a loaded row).
+    ``"deleted": true`` (see ``record_out``, the same rule on a loaded row). A log entry also
+    carries its link in the journal's hash chain (``journal``, sync.journal), hidden or not.
     """
     if isinstance(cursor, int):
         cursor = Cursor(cursor)
@@ -779,7 +814,7 @@ def pull(session: Session, organisation_id: str, cursor: Cursor | int, limit: in
     enc = _json_str
     parts = []
     append = parts.append
-    for collection, record_id, owner_org, visibility, deleted, fields, seq, visible_to in rows:
+    for collection, record_id, owner_org, visibility, deleted, fields, seq, visible_to, chain in rows:
         if visibility not in _VISIBILITIES:  # never stored by this server; refuse to send it
             raise ValueError(f"record {collection}/{record_id} has visibility {visibility!r}")
         hidden = deleted or (visible_to is not None and visible_to != organisation_id)
@@ -787,7 +822,8 @@ def pull(session: Session, organisation_id: str, cursor: Cursor | int, limit: in
             f'{{"collection":{enc(collection)},"record_id":{enc(record_id)},'
             f'"owner_org":{enc(owner_org)},"visibility":"{visibility}",'
             f'"deleted":{"true" if hidden else "false"},'
-            f'"fields":{"{}" if hidden else (fields or "{}")},"seq":{int(seq)}}}'
+            f'"fields":{"{}" if hidden else (fields or "{}")},"seq":{int(seq)}'
+            + (f',"journal":{chain}}}' if chain is not None else "}")
         )
     next_position = int(rows[-1][6]) if rows else position
     return PulledPage(

@@ -47,7 +47,7 @@ for _c in ("routines", "routine_steps"):
     _rule(_c, CUD, "forum", RA)
 _rule("activations", CUD, "convened", frozenset({"RA", "AM", "AA"}))
 _rule("activations", CUD, "not_convened", RA)
-for _c in ("callout_events", "log_entries", "checklist_marks"):
+for _c in ("callout_events", "log_entries", "checklist_marks", "report_backs"):
     _rule(_c, ("create",), "member_forum", frozenset({"RA", "LM", "AM", "AA"}))
     _rule(_c, ("create",), "other_forum", RA)
     _rule(_c, ("update", "delete"), "member_forum", NONE)  # append-only: nobody
@@ -69,6 +69,7 @@ UPDATE_FIELDS = {
     "callout_events": {"note": "n"},
     "log_entries": {"text": "t2"},
     "checklist_marks": {"note": "n"},
+    "report_backs": {"note": "n"},
     "conflicts": {"resolved": True},
 }
 
@@ -151,6 +152,8 @@ class World:
             return {"activation_id": activation, "at": AT, "kind": "information", "text": "t"}
         if collection == "checklist_marks":
             return {"activation_id": activation, "step_id": self.forum_step, "done": True, "at": AT}
+        if collection == "report_backs":  # always the writer's own organisation
+            return {"activation_id": activation, "organisation_id": self.org[ORG_OF[actor]], "at": AT}
         if collection == "conflicts":
             return {"resolved": False}
         raise AssertionError(collection)
@@ -169,7 +172,7 @@ class World:
             return ra.create(collection, self.create_fields(actor, collection, target))
         if collection == "mandates":
             return ra.create("mandates", {"forum_id": self.forum_h, "function_id": self.fn["B"], "role": "member"})
-        if collection in ("callout_events", "log_entries", "checklist_marks"):
+        if collection in ("callout_events", "log_entries", "checklist_marks", "report_backs"):
             return ra.create(collection, self.create_fields("RA", collection, target))
         if collection == "conflicts":
             dev = self.setup[key]

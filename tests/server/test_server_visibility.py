@@ -70,7 +70,7 @@ def test_channels_of_an_internal_function_reach_other_organisations_as_tombstone
     kom, own = View(region.kom_member), View(region.sos_admin)
     assert not kom.readable("channels", channel)
     assert kom.get("channels", channel)["visibility"] == "internal"
-    assert "454" not in repr(kom.records)
+    assert "454 20 00" not in repr(kom.records)  # spaces: never part of a random id
     assert own.readable("channels", channel)
     assert own.get("channels", channel)["fields"]["value"]["value"] == "+46 8 454 20 00"
     kom.assert_agrees_with_server()
