@@ -764,7 +764,9 @@ def build_parser() -> argparse.ArgumentParser:
     from desktop.cli_io import add_commands as add_io_commands  # late: cli_io imports this module
 
     add_io_commands(commands)  # import, export
-    __import__("desktop.cli_activation").cli_activation.add_commands(commands)  # activated mode (imports this module)
+    from desktop.cli_activation import add_commands as add_activation_commands  # late: it imports this module
+
+    add_activation_commands(commands)  # activated mode (a plain import, so that a frozen build carries it)
     return parser
 
 
