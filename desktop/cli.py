@@ -24,64 +24,23 @@ from sqlalchemy import exc as sa_exc
 
 from desktop import session as sessions
 from desktop.i18n import LANGUAGES, N_, NP_, _, label, set_language, tr
-from desktop.store import Store, StoreError, format_phone
+from desktop.store import Store, StoreError
 from desktop.store import meta
 from desktop.store.connection import damage_error, is_damage, silence_sqlcipher_log
 from desktop.store.demo import load_demo
 from desktop.store.messages import channel_kind_label, collection_label
 from desktop.store.messages import message as store_message
 from desktop.syncer.messages import field_label, role_label, syncer_message, when_text
+from desktop.views import COLLECTION_NAMES, ChannelRow, field_word, find_record, open_record, value_label
+from desktop import views
 from desktop.vault import DATABASE_FILE, KdfParams, Vault, VaultError, calibrate_kdf
 from desktop.store.store import META_SEARCH_OWN_ORG
-from sync.records import PHONE_CHANNEL_KINDS
 
 EXIT_OK = 0
 EXIT_USER_ERROR = 1
 EXIT_USAGE = 2
 EXIT_INTERRUPTED = 130
 EXIT_INTERNAL = 70
-
-COLLECTION_NAMES: dict[str, tuple[str, str]] = {
-    "organisations": NP_("record kind", "Organisation"),
-    "functions": NP_("record kind", "Function"),
-    "channels": NP_("record kind", "Channel"),
-    "forums": NP_("record kind", "Forum"),
-    "routines": NP_("record kind", "Routine"),
-}
-
-FIELD_LABELS: dict[str, tuple[str, str]] = {
-    "short_name": NP_("field", "Short name"),
-    "availability": NP_("field", "Reachable"),
-    "description": NP_("field", "Description"),
-    "level": NP_("field", "Level"),
-    "purpose": NP_("field", "Purpose"),
-    "cadence": NP_("field", "Cadence"),
-    "meeting_channel": NP_("field", "Meeting channel"),
-    "agenda": NP_("field", "Agenda"),
-    "mode": NP_("field", "Mode"),
-    "trigger": NP_("field", "Trigger"),
-    "version": NP_("field", "Version"),
-    "review_due": NP_("field", "Review due"),
-    "body": NP_("field", "Text"),
-}
-
-VALUE_NAMES: dict[str, tuple[str, str]] = {
-    "24/7": NP_("value", "around the clock"),
-    "office_hours": NP_("value", "office hours"),
-    "on_call": NP_("value", "on call"),
-    "directing": NP_("value", "regional direction"),
-    "coordinating": NP_("value", "regional coordination"),
-    "executive": NP_("value", "executive"),
-    "ordinary": NP_("value", "ordinary mode"),
-    "activated": NP_("value", "activated mode"),
-    "both": NP_("value", "ordinary and activated mode"),
-    "convenor": NP_("value", "convenor"),
-    "chair": NP_("value", "chair"),
-    "member": NP_("value", "member"),
-    "secretary": NP_("value", "secretary"),
-    "observer": NP_("value", "observer"),
-}
-
 
 SLOT_KINDS: dict[str, tuple[str, str]] = {
     "passphrase": NP_("key slot", "passphrase"),
@@ -221,11 +180,8 @@ def describe_channel(kind: str, shown_value: str, label: str | None, resilient: 
     return f"{shown_value} ({described})" + (" ⚡" if resilient else "")
 
 
-def describe_channel_record(channel: dict) -> str:
-    shown = channel["value"]
-    if channel["kind"] in PHONE_CHANNEL_KINDS:
-        shown = format_phone(shown)
-    return describe_channel(channel["kind"], shown, channel.get("label"), bool(channel.get("resilient")))
+def describe_channel_row(channel: ChannelRow) -> str:
+    return describe_channel(channel.kind, channel.shown, channel.label, channel.resilient)
 
 
 def _announce_indexing(store: Store) -> Callable[[], None]:
@@ -293,83 +249,102 @@ def cmd_search(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
-def _flat(record: dict | None) -> dict | None:
-    """A stored record as one flat dict of its fields plus record_id and deleted."""
-    if record is None:
-        return None
-    return {**record["fields"], "record_id": record["record_id"], "deleted": record["deleted"]}
+# --- show: the window's details (desktop/views.py) as lines -------------------------------
 
 
-def _get(store: Store, collection: str, record_id: str) -> dict | None:
-    return _flat(store.get(collection, record_id))
-
-
-def _live(store: Store, collection: str, **equals: str) -> list[dict]:
-    return [_flat(r) for r in store.list(collection, **equals) if not r["deleted"]]
-
-
-def _find(store: Store, reference: str) -> tuple[str, dict]:
-    for collection in COLLECTION_NAMES:
-        try:
-            record = _get(store, collection, reference)
-        except StoreError:
-            record = None
-        if record is not None and not record["deleted"]:
-            return collection, record
-    hits = store.search(reference, limit=1)
-    if not hits:
-        raise UserError(tr("Found nothing called “{text}”. Search first with: samverka search", text=reference))
-    return hits[0].collection, _get(store, hits[0].collection, hits[0].record_id)
-
-
-def _channels_of(store: Store, function_id: str) -> list[dict]:
-    channels = _live(store, "channels", function_id=function_id)
-    return sorted(channels, key=lambda c: (c.get("priority") or 99, c["value"]))
-
-
-def _name_of(store: Store, collection: str, record_id: str | None, field: str = "name") -> str:
-    record = _get(store, collection, record_id) if record_id else None
-    return (record.get(field) or "") if record else ""
-
-
-def _print_fields(record: dict, keys: Sequence[str]) -> None:
-    for key in keys:
-        value = record.get(key)
+def _field_lines(values: Sequence[tuple[str, str | None]]) -> list[str]:
+    """"  Kortnamn: TiB" for each value given; a text of several lines keeps its lines indented."""
+    lines = []
+    for name, value in values:
         if value:
-            shown = _word(VALUE_NAMES, value) if isinstance(value, str) else value
-            print(f"  {_word(FIELD_LABELS, key)}: {shown}")
+            first, *rest = str(value).splitlines() or [""]
+            lines.append(f"  {field_word(name)}: {first}")
+            lines.extend(f"    {line}" for line in rest)
+    return lines
+
+
+def _function_words(ref: views.FunctionRef | None) -> str:
+    """"Tjänsteman i beredskap (TiB), SOS Alarm"."""
+    if ref is None:
+        return "?"
+    return f"{ref.name}, {ref.organisation_name}" if ref.organisation_name else ref.name
+
+
+def _function_lines(detail: views.FunctionDetail) -> list[str]:
+    lines = [f"  {detail.organisation_name}"]
+    lines += _field_lines([
+        ("short_name", detail.short_name),
+        ("availability", value_label(detail.availability) if detail.availability else None),
+        ("description", detail.description),
+    ])
+    for channel in detail.channels:
+        lines.append(f"  {channel.priority or '-'}. {describe_channel_row(channel)}")
+        if channel.note:
+            lines.append(f"       {channel.note}")
+    return lines
+
+
+def _organisation_lines(detail: views.OrganisationDetail) -> list[str]:
+    return [
+        f"  {ref.name}" + (f" – {describe_channel_row(ref.best)}" if ref.best else "")
+        for ref in detail.functions
+    ]
+
+
+def _forum_lines(detail: views.ForumDetail) -> list[str]:
+    lines = _field_lines([
+        ("level", value_label(detail.level)), ("purpose", detail.purpose), ("cadence", detail.cadence),
+        ("meeting_channel", detail.meeting_channel), ("agenda", detail.agenda),
+    ])
+    for member in detail.members:
+        lines.append(f"  [{member.role_label}] {_function_words(member.member)}: {member.mandate or ''}")
+    return lines
+
+
+def _routine_lines(detail: views.RoutineDetail) -> list[str]:
+    lines = _field_lines([
+        ("mode", value_label(detail.mode) if detail.mode else None), ("trigger", detail.trigger),
+        ("version", detail.version), ("review_due", detail.review_due), ("body", detail.body),
+    ])
+    for number, step in enumerate(detail.steps, 1):
+        who = f" – {_function_words(step.responsible)}" if step.responsible else ""
+        lines.append(f"  {number}. {step.text}{who}")
+    return lines
+
+
+def show_lines(store: Store, reference: str) -> list[str]:
+    """What ``samverka show`` prints: the record's detail as the window shows it, as lines."""
+    found = find_record(store, reference)
+    if found is None:
+        raise UserError(tr("Found nothing called “{text}”. Search first with: samverka search", text=reference))
+    collection, record_id = found
+    if collection == "organisations":  # every function, not the window's first forty
+        opened = views.Opened(views.organisation_detail(store, record_id, function_limit=None))
+    else:
+        opened = open_record(store, collection, record_id)
+    detail = opened.detail
+    if detail is None:
+        raise UserError(tr("Found nothing called “{text}”. Search first with: samverka search", text=reference))
+    if collection == "channels":
+        channel = next(c for c in detail.channels if c.channel_id == opened.channel_id)
+        lines = [
+            f"{_word(COLLECTION_NAMES, 'channels')}: {channel.shown}", f"  {describe_channel_row(channel)}",
+            f"{_word(COLLECTION_NAMES, 'functions')}: {detail.name}",
+        ]
+    else:
+        title = detail.name if isinstance(detail, (views.FunctionDetail, views.OrganisationDetail, views.ForumDetail)) else detail.title
+        lines = [f"{_word(COLLECTION_NAMES, collection)}: {title}"]
+    if isinstance(detail, views.FunctionDetail):
+        return lines + _function_lines(detail)
+    if isinstance(detail, views.OrganisationDetail):
+        return lines + _organisation_lines(detail)
+    if isinstance(detail, views.ForumDetail):
+        return lines + _forum_lines(detail)
+    return lines + _routine_lines(detail)
 
 
 def show_record(store: Store, reference: str) -> None:
-    collection, record = _find(store, reference)
-    print(f"{_word(COLLECTION_NAMES, collection)}: {record.get('name') or record.get('title') or record.get('value')}")
-    if collection == "channels":
-        print(f"  {describe_channel_record(record)}")
-        record = _get(store, "functions", record["function_id"])
-        collection = "functions"
-    if collection == "functions":
-        print(f"  {_name_of(store, 'organisations', record['organisation_id'])}")
-        _print_fields(record, ("short_name", "availability", "description"))
-        for channel in _channels_of(store, record["record_id"]):
-            print(f"  {channel.get('priority') or '-'}. {describe_channel_record(channel)}")
-            if channel.get("note"):
-                print(f"       {channel['note']}")
-    elif collection == "organisations":
-        for function in _live(store, "functions", organisation_id=record["record_id"]):
-            channels = _channels_of(store, function["record_id"])
-            best = f" – {describe_channel_record(channels[0])}" if channels else ""
-            print(f"  {function['name']}{best}")
-    elif collection == "forums":
-        _print_fields(record, ("level", "purpose", "cadence", "meeting_channel", "agenda"))
-        for mandate in _live(store, "mandates", forum_id=record["record_id"]):
-            function = _name_of(store, "functions", mandate["function_id"])
-            print(f"  [{_word(VALUE_NAMES, mandate['role'])}] {function}: {mandate.get('mandate') or ''}")
-    elif collection == "routines":
-        _print_fields(record, ("mode", "trigger", "version", "review_due", "body"))
-        steps = _live(store, "routine_steps", routine_id=record["record_id"])
-        for number, step in enumerate(sorted(steps, key=lambda s: s["position"]), 1):
-            who = _name_of(store, "functions", step.get("responsible_function_id"))
-            print(f"  {number}. {step['text']}" + (f" ({who})" if who else ""))
+    print("\n".join(show_lines(store, reference)))
 
 
 def cmd_show(args: argparse.Namespace) -> int:
@@ -725,7 +700,8 @@ def build_parser() -> argparse.ArgumentParser:
         "--data-dir", type=Path, default=None, metavar=tr("FOLDER"),
         help=tr("data folder (default: SAMVERKA_DATA_DIR or the system's data folder)"),
     )
-    parser.add_argument("--lang", choices=LANGUAGES, help=tr("language: sv or en"))
+    parser.add_argument("--lang", choices=LANGUAGES, help=tr(
+        "language: sv or en (otherwise SAMVERKA_LANG, otherwise the language chosen in the window, otherwise sv)"))
     commands = parser.add_subparsers(dest="command", metavar=tr("COMMAND"), title=tr("commands"))
 
     init = commands.add_parser("init", help=tr("create a new encrypted vault"))
@@ -804,9 +780,21 @@ def _language_from_argv(argv: Sequence[str]) -> str | None:
     return None
 
 
+def chosen_language(argv: Sequence[str]) -> str | None:
+    """One language setting for the CLI and the window, first that is given: ``--lang``, then
+    ``SAMVERKA_LANG`` (read by desktop.i18n itself), then the language chosen in the window's
+    settings, then Swedish."""
+    given = _language_from_argv(argv)
+    if given or os.environ.get("SAMVERKA_LANG"):
+        return given
+    from desktop.ui.settings import load_settings  # Qt-free: the window's settings.json
+
+    return load_settings().language
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
-    set_language(_language_from_argv(argv))
+    set_language(chosen_language(argv))
     parser = build_parser()
     args = parser.parse_args(argv)
     if args.data_dir is None:

@@ -79,18 +79,80 @@ def test_search_without_hits_says_what_to_do(demo_vault):
     assert "Inga träffar" in result.stdout
 
 
-def test_show_function_lists_channels_in_priority_order(demo_vault):
-    result = run(demo_vault, "show", "tib", "sos")
-    assert result.returncode == 0, result.stderr
-    lines = result.stdout.splitlines()
-    assert lines[0].startswith("Funktion:")
-    assert any(line.strip().startswith("1.") for line in lines)
+# `samverka show` as it printed before it was moved onto desktop/views.py (the window's details).
+SHOWN_BEFORE_VIEWS = {
+    ("tib", "sos"): """Funktion: Tjänsteman i beredskap
+  SOS Alarm
+  Kortnamn: TiB
+  Nås: dygnet runt
+  Beskrivning: SOS Alarms nationella tjänsteman i beredskap. Stöttar vakthavande befäl vid stora händelser och kan besluta om förstärkt utlarmning.
+  1. 070-174 06 99 (Mobil, Jourmobil TiB)
+       Svarar inom 5 minuter.
+  2. ISSI 9990199 (fiktiv) (Rakel, individnummer) ⚡
+       Fungerar vid strömavbrott och avbrott i tele- och mobilnät.
+  3. tib@sosalarm.example (Funktionsbrevlåda)
+       Bevakas av den som har funktionen.
+""",
+    ("SOS", "Alarm"): """Aktör: SOS Alarm
+  Presstjänst – 070-174 06 67 (Mobil, Pressjour)
+  SOS-centralen Stockholm – 070-174 06 65 (Telefon, Samverkanslinje)
+  Tjänsteman i beredskap – 070-174 06 99 (Mobil, Jourmobil TiB)
+  Utlarmning av samverkansfunktioner – 070-174 06 66 (Telefon, Beställning av utlarmning)
+  Vakthavande befäl, SOS Alarm Stockholm – 070-174 06 63 (Telefon, Vakthavande befäl, direkt)
+""",
+}
 
 
-def test_show_forum_lists_mandates(demo_vault):
+def test_show_prints_what_it_printed_before_it_shared_the_windows_details(demo_vault):
+    """The move onto desktop/views.py changed no substance: the same lines, with a function's
+    short name after its name ("(TiB)") where other records name it."""
+    for reference, before in SHOWN_BEFORE_VIEWS.items():
+        result = run(demo_vault, "show", *reference)
+        assert result.returncode == 0, result.stderr
+        now = re.sub(r" \((TiB|Utlarmning|VB SOS)\)(?= –)", "", result.stdout)
+        assert now == before
+
+
+def test_show_forum_lists_its_fields_and_every_member_with_role_and_mandate(demo_vault):
     result = run(demo_vault, "show", "samverkanskonferens")
     assert result.returncode == 0, result.stderr
-    assert "[" in result.stdout  # role markers such as [convenor]
+    lines = result.stdout.splitlines()
+    assert lines[:4] == [
+        "Forum: Samverkanskonferens (veckovis)",
+        "  Nivå: regionalt samordnande",
+        "  Syfte: Återkommande samverkanskonferens mellan aktörernas ISK-funktioner för informationsdelning, samordning och gemensam regional lägesbild.",
+        "  Mötesrytm: Varje tisdag 09.00; tätare vid aktiverat läge",
+    ]
+    assert "  Dagordning: 1. Inledning och närvaro per funktion" in lines
+    assert "    7. Tid för nästa möte" in lines, "a text of several lines keeps its lines indented"
+    members = [line for line in lines if line.startswith("  [")]
+    assert len(members) == 12
+    assert members[0] == (
+        "  [sammankallande] Tjänsteman i beredskap (TiB), Länsstyrelsen Stockholm: Sammankallar och leder "
+        "konferensen; beslutar om aktiverat läge och om att förstärka den regionala samordningsfunktionen.")
+    assert members[-1].startswith("  [observatör] Beredskapssamordnare, Kommunförbundet Stockholms län: ")
+    assert sum(m.startswith("  [ledamot] Räddningschef i beredskap (RCB), ") for m in members) == 3
+
+
+def test_show_routine_lists_its_steps_in_order_with_who_does_them(demo_vault):
+    result = run(demo_vault, "show", "sammankalla")
+    assert result.returncode == 0, result.stderr
+    lines = result.stdout.splitlines()
+    assert lines[0] == "Rutin: Sammankalla samverkanskonferens i aktiverat läge"
+    assert "  Läge: aktiverat läge" in lines and "  Version: 1.0" in lines
+    steps = [line for line in lines if re.match(r"  \d\. ", line)]
+    assert [s.split(".")[0].strip() for s in steps] == [str(n) for n in range(1, 9)]
+    assert steps[2].endswith(" – Utlarmning av samverkansfunktioner (Utlarmning), SOS Alarm")
+    assert steps[0].startswith("  1. Bedöm behovet av regional samordning")
+
+
+def test_show_a_channel_names_it_and_its_function(demo_vault):
+    result = run(demo_vault, "show", "9990199")
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.splitlines()[:4] == [
+        "Kontaktväg: ISSI 9990199 (fiktiv)", "  ISSI 9990199 (fiktiv) (Rakel, individnummer) ⚡",
+        "Funktion: Tjänsteman i beredskap", "  SOS Alarm",
+    ]
 
 
 def test_wrong_passphrase_fails_clearly_and_changes_nothing(demo_vault):
@@ -350,3 +412,22 @@ def test_check_names_a_damaged_key_slot(demo_vault, tmp_path):
     assert result.returncode == 1, result.stdout + result.stderr
     assert "Skadad nyckelplats" in result.stdout and "återställningsnyckel" in result.stdout
     assert "Databasen är hel" in result.stdout and "samverka recovery-key" in result.stdout
+
+
+def test_the_cli_speaks_the_language_chosen_in_the_window(demo_vault, tmp_path):
+    """One language setting: --lang, else SAMVERKA_LANG, else the window's setting, else Swedish."""
+    from desktop.ui.settings import Settings, save_settings
+
+    config = tmp_path / "config"
+    save_settings(Settings(language="en"), config / "settings.json")
+
+    def search(*options: str, **env: str):
+        result = run(demo_vault, *options, "search", "xyzzyqq", SAMVERKA_CONFIG_DIR=str(config), **env)
+        assert result.returncode == 0, result.stderr
+        return result.stdout
+
+    assert "No matches" in search(SAMVERKA_LANG="")  # the window's choice
+    assert "Inga träffar" in search(SAMVERKA_LANG="sv")  # the environment before the setting
+    assert "Inga träffar" in search("--lang", "sv", SAMVERKA_LANG="")  # the option before both
+    save_settings(Settings(language=None), config / "settings.json")
+    assert "Inga träffar" in search(SAMVERKA_LANG="")  # nothing chosen: Swedish

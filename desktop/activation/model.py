@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from desktop.activation.situation import SituationReport
-from desktop.ui.queries import ChannelRow
+from desktop.views import ChannelRow
 
 UNREACHED = frozenset({"not_tried", "no_answer"})  # who the call list still has to reach
 ACKNOWLEDGED = frozenset({"reached", "attending", "declined"})  # the function answered

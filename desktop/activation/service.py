@@ -37,7 +37,8 @@ from desktop.activation.model import (
 from desktop.activation.words import BREAK_TEXTS, ActivationError
 from desktop.i18n import keyed, tr
 from desktop.permissions import local_actor, may_write
-from desktop.ui.queries import channels_by_function, function_name
+from desktop.store.filters import In
+from desktop.views import channels_by_function, function_name
 from sync import journal as chain
 from sync.clock import format_time, parse_time
 from sync.records import CALLOUT_STATUSES, LOG_KINDS
@@ -372,7 +373,7 @@ class ActivationService:
     def checklists(self, activation_id: str) -> list[Checklist]:
         summary = self.summary(activation_id)
         routines = self.checklist_routines(summary)
-        steps = self.store.list_in("routine_steps", "routine_id", [r["record_id"] for r in routines])
+        steps = self.store.list("routine_steps", routine_id=In([r["record_id"] for r in routines]))
         marks = self.store.list("checklist_marks", activation_id=activation_id)
         marks.sort(key=lambda r: (r["fields"].get("at") or "", r["record_id"]))
         latest: dict[str, Mapping[str, Any]] = {}

@@ -1,6 +1,6 @@
 """What is printed, as HTML: a forum's call list, the directory as a binder, an activation's journal (the after-action record).
 
-No Qt here: each builder reads through desktop.activation's service (and desktop.ui.queries)
+No Qt here: each builder reads through desktop.activation's service (and desktop.views)
 and returns a ``PrintJob`` — its title, whether it belongs to an exercise, the data's freshness
 and the body as HTML that ``QTextDocument`` lays out (desktop/printing/pages.py puts the title,
 print date, freshness, page numbers and the exercise mark on every page). Every text goes
@@ -20,7 +20,7 @@ from desktop.activation.words import elapsed_text, exercise_word, kind_label, ro
 from desktop.i18n import N_, tr
 from desktop.store.messages import level_label
 from desktop.syncer.messages import when_text
-from desktop.ui.queries import ChannelRow, channels_by_function, forum_detail, forums_by_level, function_name
+from desktop.views import ChannelRow, channels_by_function, forum_detail, forums_by_level, function_name
 from sync.records import LEVELS
 
 

@@ -11,6 +11,7 @@ from desktop.store.errors import (
     StoreError,
     WrongKey,
 )
+from desktop.store.filters import In, Range
 from desktop.store.notify import ChangeSet
 from desktop.store.outbox import OutboxEntry
 from desktop.store.phones import format_phone, normalise_phone
@@ -24,11 +25,13 @@ __all__ = [
     "ChangeSet",
     "DatabaseCorrupt",
     "DatabaseMissing",
+    "In",
     "IndexStatus",
     "InvalidInput",
     "MetaKey",
     "NotFound",
     "OutboxEntry",
+    "Range",
     "RecordDeleted",
     "SearchHit",
     "Store",

@@ -9,6 +9,9 @@ foreign file is reported without changing a byte of it.
 SQLCipher's own log (which writes to stderr) is switched off: what went wrong reaches the user
 as a StoreError in words, and the log's lines ("hmac check failed for pgno=…") only confuse.
 The database and its -wal and -shm files are kept private to the user (0600).
+
+The Store works on one connection (``SingleConnection``); SQLAlchemy, which importing costs
+0.2–0.3 s of every unlock here, is imported only for a migration (``create_store_engine``).
 """
 
 from __future__ import annotations
@@ -20,11 +23,12 @@ import logging
 import os
 import stat
 from pathlib import Path
-from typing import Callable
+from typing import TYPE_CHECKING, Any, Callable
 
 import sqlcipher3.dbapi2 as sqlcipher
-from sqlalchemy import Engine, create_engine, event
-from sqlalchemy.pool import StaticPool
+
+if TYPE_CHECKING:
+    from sqlalchemy import Engine
 
 from desktop.store.errors import DatabaseCorrupt, DatabaseMissing, WrongKey
 
@@ -234,6 +238,9 @@ def create_store_engine(
     cold pages on every call. The Store holds a lock around each transaction, so the single
     connection is never used by two threads at once.
     """
+    from sqlalchemy import create_engine, event
+    from sqlalchemy.pool import StaticPool
+
     current_key = key if callable(key) else (lambda fixed=bytes(key): fixed)
     path = Path(path)
     engine = create_engine(
@@ -248,3 +255,72 @@ def create_store_engine(
         conn.exec_driver_sql(conn.info.pop("begin_sql", "BEGIN"))
 
     return engine
+
+
+class _Use:
+    """One use of the shared connection: the part of SQLAlchemy's Connection the Store calls
+    (``connection.driver_connection``, ``info``, ``begin()``, ``close()``), so that the Store
+    reads and writes the same way over either."""
+
+    __slots__ = ("driver_connection", "info")
+
+    def __init__(self, raw: sqlcipher.Connection) -> None:
+        self.driver_connection = raw
+        self.info: dict[str, Any] = {}
+
+    @property
+    def connection(self) -> _Use:
+        return self
+
+    def begin(self) -> _Use:
+        """BEGIN (or ``info["begin_sql"]``, e.g. BEGIN IMMEDIATE); commit() or rollback() ends it,
+        as does leaving a ``with`` block (commit, or rollback on an error)."""
+        self.driver_connection.execute(self.info.pop("begin_sql", "BEGIN"))
+        return self
+
+    def commit(self) -> None:
+        self.driver_connection.commit()
+
+    def rollback(self) -> None:
+        self.driver_connection.rollback()
+
+    def __enter__(self) -> _Use:
+        return self
+
+    def __exit__(self, kind, _error, _trace) -> None:
+        if kind is None:
+            self.commit()
+        else:
+            self.rollback()
+
+    def close(self) -> None:
+        """Back to the store: a transaction left open is rolled back (as SQLAlchemy's pool does)."""
+        if self.driver_connection.in_transaction:
+            self.driver_connection.rollback()
+
+
+class SingleConnection:
+    """The store's one keyed connection, made on first use and kept (every thread uses it; the
+    Store's lock lets one at a time): what an SQLAlchemy engine with a StaticPool was here,
+    without SQLAlchemy. ``key`` is asked at each (re)connect, so a re-keyed store reconnects
+    with its new key.
+
+    Why one long-lived connection: every SQLCipher page read from disk is decrypted and
+    HMAC-checked, so a warm page cache is what makes a search take milliseconds.
+    """
+
+    def __init__(self, path: Path, key: Callable[[], bytes], *, create: bool = True) -> None:
+        self.path = Path(path)
+        self._key = key
+        self._create = create
+        self._raw: sqlcipher.Connection | None = None
+
+    def connect(self) -> _Use:
+        if self._raw is None:
+            self._raw = raw_connect(self.path, self._key(), create=self._create)
+        return _Use(self._raw)
+
+    def dispose(self) -> None:
+        raw, self._raw = self._raw, None
+        if raw is not None:
+            raw.close()

@@ -17,6 +17,7 @@ import functools
 import logging
 import os
 import re
+import sys
 import threading
 import uuid
 from collections.abc import Mapping as MappingABC
@@ -27,19 +28,18 @@ from pathlib import Path
 from typing import Any, Callable, Iterator, Mapping, Sequence
 
 import sqlcipher3.dbapi2 as sqlcipher
-from alembic import command
-from sqlalchemy import exc as sa_exc
 
 from desktop.store import meta
 from desktop.store import search as search_mod
 from desktop.store.connection import (
-    create_store_engine,
+    SingleConnection,
     damage_error,
     is_damage,
     raw_connect,
     rekey_connection,
 )
 from desktop.store import search_index as index_mod
+from desktop.store.filters import order_clause, where_clause
 from desktop.store.errors import (
     AppendOnly,
     DatabaseCorrupt,
@@ -50,7 +50,7 @@ from desktop.store.errors import (
     StoreError,
 )
 from desktop.i18n import language
-from desktop.store.migrations import make_config
+from desktop.store.migrations import head_revision, make_config
 from desktop.store.notify import OUTBOX, Callback, ChangeSet, Subscribers
 from desktop.store.outbox import COLUMNS as OUTBOX_COLUMNS
 from desktop.store.outbox import INSERT_SQL as OUTBOX_INSERT
@@ -116,6 +116,8 @@ DEFER_INDEX_RECORDS = 1000
 FULL_REBUILD_FRACTION = 1 / 3
 
 _ORDER_BY = ("position", "name", "title", "at", "started_at")  # first that exists
+_SEARCH_IN_WIDEN = 5  # search_in asks search for this many times the hits it keeps …
+_SEARCH_IN_MIN = 100  # … and at least this many
 _CHUNK = 500
 _PULL_CHUNK = 900  # ids per IN (...) list on the pull path (under SQLite's historic 999 limit)
 # str(uuid.UUID(x)) for any x already in this form is x itself: pulled ids (the server sends
@@ -207,6 +209,22 @@ def _table(collection: str) -> _Table:
             "WHERE record_id IN ({marks})"
         ),
     )
+
+
+def _revisions(db) -> set[str]:
+    """The revisions the file says it is at (none for a new file)."""
+    try:
+        return {row[0] for row in db.execute("SELECT version_num FROM alembic_version")}
+    except sqlcipher.OperationalError:  # no such table: nothing migrated yet
+        return set()
+
+
+def _is_database_error(exc: BaseException) -> bool:
+    """A driver error, from sqlcipher3 or (during a migration) wrapped by SQLAlchemy."""
+    if isinstance(exc, sqlcipher.DatabaseError):
+        return True
+    wrapped = sys.modules.get("sqlalchemy.exc")
+    return wrapped is not None and isinstance(exc, wrapped.DatabaseError)
 
 
 def _is_mapping(value: Any) -> bool:
@@ -330,7 +348,7 @@ class Store:
             path.parent.mkdir(parents=True, exist_ok=True)
         store: Store | None = None
         # Each (re)connect asks the store for its key of the moment: rekey() changes it.
-        engine = create_store_engine(path, lambda: store._key, create=create)
+        engine = SingleConnection(path, lambda: store._key, create=create)
         store = cls(path, engine, clock_wall)
         store._key = bytes(key)
         try:
@@ -347,9 +365,9 @@ class Store:
                 db = conn.connection.driver_connection
                 self._refuse_foreign_database(db)
                 try:
+                    self._migrate(db)
                     conn.info["begin_sql"] = "BEGIN IMMEDIATE"
                     with conn.begin():
-                        command.upgrade(make_config(conn), "head")
                         self._init_meta(db)
                         version = f"{index_mod.SEARCH_DOC_VERSION}/{language()}"
                         if self._meta(db, META_SEARCH_VERSION) != version:
@@ -362,12 +380,33 @@ class Store:
                             # kept, so the next pass rebuilds them all.
                             self._index_pending = _PendingIndex(everything=True)
                             self._index_status = IndexStatus("pending", self._searchable_count(db))
-                except (sqlcipher.DatabaseError, sa_exc.DatabaseError) as exc:
-                    if is_damage(exc):
+                except Exception as exc:
+                    if _is_database_error(exc) and is_damage(exc):
                         raise damage_error(self.path, exc) from None
                     raise
             finally:
                 conn.close()
+
+    def _migrate(self, db) -> None:
+        """Bring the file to the newest revision. When it is there already (every unlock but the
+        first after an update) this is one query, and neither Alembic nor SQLAlchemy is
+        imported; otherwise Alembic runs the due revisions in one transaction of their own,
+        on a second connection, before the store's own first transaction."""
+        head = head_revision()
+        if head is not None and _revisions(db) == {head}:
+            return
+        from alembic import command
+
+        from desktop.store.connection import create_store_engine
+
+        engine = create_store_engine(self.path, lambda: self._key, create=False)
+        try:
+            with engine.connect() as conn:
+                conn.info["begin_sql"] = "BEGIN IMMEDIATE"
+                with conn.begin():
+                    command.upgrade(make_config(conn), "head")
+        finally:
+            engine.dispose()
 
     def _refuse_foreign_database(self, db) -> None:
         """An encrypted database that opens with this key but is not ours is left alone."""
@@ -1040,48 +1079,34 @@ class Store:
         return None if row is None else self._public(coll, record_id, row)
 
     def list(
-        self, collection: str, *, include_deleted: bool = False, **equals: Any
+        self,
+        collection: str,
+        *,
+        include_deleted: bool = False,
+        order_by: str | None = None,
+        descending: bool = False,
+        limit: int | None = None,
+        offset: int = 0,
+        **where: Any,
     ) -> builtins.list[dict[str, Any]]:
-        """Records whose fields equal the given values (None matches an empty field), e.g.
-        ``store.list("channels", function_id=fid)``; live records only unless asked."""
+        """Records matching the filters, shaped as ``get`` returns them; live records only unless
+        asked. A filter is a field's value (None matches an empty field), ``In(values)`` or
+        ``Range(low, high)`` (desktop/store/filters.py), e.g. ``store.list("channels",
+        function_id=fid)``. Sorted by ``order_by`` (text case folded; default the collection's
+        natural order: position, name, title or time), optionally one slice."""
         coll = self._collection(collection)
-        names = list(coll.fields)
-        where = [] if include_deleted else ["deleted = 0"]
-        params: list[Any] = []
-        for name, value in equals.items():
-            if name not in coll.fields:
-                raise InvalidInput("invalid.unknown_field", field=name, collection=collection)
-            if value is None:
-                where.append(f'"{column_name(name)}" IS NULL')
-            else:
-                where.append(f'"{column_name(name)}" = ?')
-                params.append(self._to_db(coll, name, value))
-        order = next((column_name(n) for n in _ORDER_BY if n in coll.fields), None)
-        order_sql = f'"{order}", rowid' if order else "rowid"
-        cols = ", ".join(f'"{column_name(n)}"' for n in names)
-        sql = (
-            f'SELECT record_id, owner_org, deleted, {cols} FROM "{coll.name}"'
-            + (f" WHERE {' AND '.join(where)}" if where else "")
-            + f" ORDER BY {order_sql}"
-        )
+        table = _table(coll.name)
+        window, params = self._window(coll, where, include_deleted, order_by, descending, limit, offset)
+        sql = f'SELECT record_id, {_ROW_SYSTEM}, {table.columns} FROM "{coll.name}"{window}'
         with self._read() as db:
-            rows = db.execute(sql, params).fetchall()
-        return [
-            {
-                "collection": coll.name,
-                "record_id": r[0],
-                "owner_org": r[1],
-                "deleted": bool(r[2]),
-                "fields": {n: self._from_db(coll, n, v) for n, v in zip(names, r[3:])},
-            }
-            for r in rows
-        ]
+            return [self._public(coll, row[0], self._row(table, row[1:])) for row in db.execute(sql, params)]
 
-    def count(self, collection: str, *, include_deleted: bool = False) -> int:
+    def count(self, collection: str, *, include_deleted: bool = False, **where: Any) -> int:
+        """How many records match the filters (the length of ``ids`` without reading them)."""
         coll = self._collection(collection)
-        where = "" if include_deleted else " WHERE deleted = 0"
+        clause, params = where_clause(coll, where, self._to_db, include_deleted=include_deleted)
         with self._read() as db:
-            return db.execute(f'SELECT count(*) FROM "{coll.name}"{where}').fetchone()[0]
+            return db.execute(f'SELECT count(*) FROM "{coll.name}"{clause}', params).fetchone()[0]
 
     def server_seqs(self, collection: str) -> builtins.list[tuple[str, int]]:
         """(record_id, seq) of every row, tombstones included, that came from the server."""
@@ -1978,51 +2003,37 @@ class Store:
     # ------------------------------------------------------------------ window reads: ids first, rows on demand
     # (Anki's find_cards + browser_row_for_id.) A list of 100k records in the window is a list of
     # ids, fetched once off the GUI thread; the view then asks for the rows it paints, a page at
-    # a time. Live records only; filters are field equality (None matches an empty field).
+    # a time (get_many). list, ids and count take the same filters, order and slice.
 
-    def _window_where(self, coll: Collection, equals: Mapping[str, Any]) -> tuple[str, builtins.list[Any]]:
-        where = ["deleted = 0"]
-        params: builtins.list[Any] = []
-        for name, value in equals.items():
-            if name not in coll.fields:
-                raise InvalidInput("invalid.unknown_field", field=name, collection=coll.name)
-            if value is None:
-                where.append(f'"{column_name(name)}" IS NULL')
-            else:
-                where.append(f'"{column_name(name)}" = ?')
-                params.append(self._to_db(coll, name, value))
-        return " WHERE " + " AND ".join(where), params
+    def _window(
+        self, coll: Collection, where: Mapping[str, Any], include_deleted: bool,
+        order_by: str | None, descending: bool, limit: int | None, offset: int,
+    ) -> tuple[str, builtins.list[Any]]:
+        """WHERE, ORDER BY and LIMIT of list and ids, and their parameters."""
+        sql, params = where_clause(coll, where, self._to_db, include_deleted=include_deleted)
+        sql += order_clause(coll, order_by, _ORDER_BY, descending=descending)
+        if limit is not None or offset:
+            sql += " LIMIT ? OFFSET ?"
+            params += [-1 if limit is None else int(limit), int(offset)]
+        return sql, params
 
     def ids(
         self,
         collection: str,
         *,
+        include_deleted: bool = False,
         order_by: str | None = None,
+        descending: bool = False,
         limit: int | None = None,
         offset: int = 0,
-        **equals: Any,
+        **where: Any,
     ) -> builtins.list[str]:
-        """Ids of live records matching ``equals``, ordered by the field ``order_by`` (case
-        folded for ASCII; default the collection's natural order), optionally one slice."""
+        """The ids of what ``list`` would return, in its order (``list``'s arguments)."""
         coll = self._collection(collection)
-        where, params = self._window_where(coll, equals)
-        if order_by is not None and order_by not in coll.fields:
-            raise InvalidInput("invalid.unknown_field", field=order_by, collection=collection)
-        order = order_by or next((n for n in _ORDER_BY if n in coll.fields), None)
-        order_sql = f'"{column_name(order)}" COLLATE NOCASE, rowid' if order else "rowid"
-        sql = f'SELECT record_id FROM "{coll.name}"{where} ORDER BY {order_sql}'
-        if limit is not None or offset:
-            sql += " LIMIT ? OFFSET ?"
-            params += [-1 if limit is None else int(limit), int(offset)]
+        window, params = self._window(coll, where, include_deleted, order_by, descending, limit, offset)
+        sql = f'SELECT record_id FROM "{coll.name}"{window}'
         with self._read() as db:
             return [row[0] for row in db.execute(sql, params)]
-
-    def count_where(self, collection: str, **equals: Any) -> int:
-        """How many live records match ``equals`` (the length of ``ids`` without reading them)."""
-        coll = self._collection(collection)
-        where, params = self._window_where(coll, equals)
-        with self._read() as db:
-            return db.execute(f'SELECT count(*) FROM "{coll.name}"{where}', params).fetchone()[0]
 
     def get_many(self, collection: str, record_ids: Sequence[str]) -> builtins.list[dict[str, Any]]:
         """The live records among ``record_ids``, shaped as ``get`` returns them, in the order
@@ -2042,29 +2053,19 @@ class Store:
             if rid in rows and not rows[rid]["deleted"]
         ]
 
-    def list_in(self, collection: str, field_name: str, values: Sequence[Any]) -> builtins.list[dict[str, Any]]:
-        """Live records whose ``field_name`` is one of ``values``, e.g. the channels of the page
-        of functions a view paints; in the collection's natural order."""
-        coll = self._collection(collection)
-        if field_name not in coll.fields:
-            raise InvalidInput("invalid.unknown_field", field=field_name, collection=collection)
-        table = _table(coll.name)
-        column = column_name(field_name)
-        order = next((column_name(n) for n in _ORDER_BY if n in coll.fields), None)
-        order_sql = f'"{order}", rowid' if order else "rowid"
-        distinct = builtins.list(dict.fromkeys(v for v in values if v is not None))
-        out: builtins.list[dict[str, Any]] = []
-        with self._read() as db:
-            for start in range(0, len(distinct), _PULL_CHUNK):
-                chunk = distinct[start : start + _PULL_CHUNK]
-                marks = ",".join("?" * len(chunk))
-                for row in db.execute(
-                    f'SELECT record_id, {_ROW_SYSTEM}, {table.columns} FROM "{coll.name}" '
-                    f'WHERE deleted = 0 AND "{column}" IN ({marks}) ORDER BY {order_sql}',
-                    chunk,
-                ):
-                    out.append(self._public(coll, row[0], self._row(table, row[1:])))
-        return out
+    def search_in(
+        self, text: str, collections: Sequence[str], limit: int = search_mod.DEFAULT_LIMIT
+    ) -> builtins.list[SearchHit]:
+        """``search`` narrowed to some collections (a picker of functions, say): the best
+        ``limit`` hits among them, in search's order.
+
+        A thin filter over ``search``: it asks for more hits than wanted and keeps those of the
+        collections, so a kind that ranks low under many others may find fewer than ``limit``.
+        (Narrowing inside the search's own candidate query belongs to search.py.)
+        """
+        wanted = frozenset(self._collection(c).name for c in collections)
+        hits = self.search(text, limit=max(limit * _SEARCH_IN_WIDEN, _SEARCH_IN_MIN))
+        return [hit for hit in hits if hit.collection in wanted][:limit]
 
     # ------------------------------------------------------------------ activated mode: the journal's chain
     # (desktop/activation owns the domain; sync/journal.py the chain.) A pulled log entry carries
@@ -2130,3 +2131,4 @@ class Store:
                     "deleted": True, "fields": {}, "clock": None, "server_seq": hidden[1], "link": made,
                 })
         return out
+

@@ -10,6 +10,7 @@ in a text browser whose links open other records in the same pane.
 from __future__ import annotations
 
 import html
+from dataclasses import replace
 from typing import Any
 
 from PySide6.QtCore import (
@@ -22,7 +23,16 @@ from PySide6.QtCore import (
     QUrl,
     Signal,
 )
-from PySide6.QtGui import QDesktopServices, QFont, QFontMetrics, QGuiApplication, QKeySequence, QPalette
+from PySide6.QtGui import (
+    QDesktopServices,
+    QFont,
+    QFontMetrics,
+    QGuiApplication,
+    QKeySequence,
+    QPalette,
+    QStandardItem,
+    QStandardItemModel,
+)
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QApplication,
@@ -45,8 +55,10 @@ from desktop.i18n import ngettext, tr
 from desktop.store.messages import level_label
 from desktop.ui import theme
 from desktop.ui.messages import bridge
+from desktop.ui.editing import EditContext, Target
 from desktop.ui.ops import LatestOnly
-from desktop.ui.queries import (
+from desktop.views import (
+    CHILDREN,
     ChannelRow,
     Detail,
     ForumDetail,
@@ -54,14 +66,18 @@ from desktop.ui.queries import (
     FunctionRef,
     Opened,
     OrganisationDetail,
+    Rights,
     RoutineDetail,
+    detail_key,
     dial_value,
     open_record,
+    rights,
     organisation_kind_label,
     value_label,
 )
 
 CHANNEL_ROLE = Qt.ItemDataRole.UserRole + 1
+ITEM_ROLE = Qt.ItemDataRole.UserRole + 2
 RESILIENT_SYMBOL = "⚡"
 WARNING_SYMBOL = "⚠"
 APP_SCHEME = "samverka"
@@ -417,22 +433,6 @@ def forum_html(d: ForumDetail) -> str:
         _row(tr("Meeting channel"), _lines(d.meeting_channel)),
         _row(tr("Agenda"), _lines(d.agenda)),
     ]) + "</table>"]
-    parts.append(_h3(tr("Members ({count})", count=len(d.members))))
-    parts.append("<table cellspacing='0' cellpadding='4' border='0'>")
-    parts.append("<tr>" + "".join(f"<th align='left'>{_e(h)}</th>" for h in (
-        tr("Function"), tr("Role"), tr("Mandate"), tr("Reports back"), tr("Best channel"))) + "</tr>")
-    for m in d.members:
-        ref = m.member
-        parts.append(
-            "<tr>"
-            f"<td style='vertical-align:top'>{_ref_html(ref)}</td>"
-            f"<td style='vertical-align:top'><b>{_e(m.role_label)}</b></td>"
-            f"<td style='vertical-align:top'>{_lines(m.mandate)}</td>"
-            f"<td style='vertical-align:top'>{_lines(m.reports_back)}</td>"
-            f"<td style='vertical-align:top'>{_channel_html(ref.best if ref else None)}</td>"
-            "</tr>"
-        )
-    parts.append("</table>")
     if d.routines:
         parts.append(_h3(tr("Routines")) + "<ul>")
         parts.extend(f"<li>{_record_link('routines', rid, title)}</li>" for rid, title in d.routines)
@@ -451,14 +451,6 @@ def routine_html(d: RoutineDetail) -> str:
     ]) + "</table>"]
     if d.body:
         parts.append(f"<p>{_lines(d.body)}</p>")
-    parts.append(_h3(tr("Steps")) + "<ol>")
-    for step in d.steps:
-        who = ""
-        if step.responsible is not None:
-            who = ("<br><small>" + _e(tr("Responsible")) + f": {_ref_html(step.responsible)}"
-                   f" · {_channel_html(step.responsible.best)}</small>")
-        parts.append(f"<li style='margin-bottom:6px'>{_lines(step.text)}{who}</li>")
-    parts.append("</ol>")
     return "".join(parts)
 
 
@@ -474,10 +466,144 @@ def _subtitle(detail: Detail) -> str:
     return ""
 
 
+class WrappedTextDelegate(QStyledItemDelegate):
+    """Rows as tall as their text wrapped in its column (QTreeView measures a row without the
+    column's width, so long mandates would be cut to one line)."""
+
+    PAD = 6
+
+    def sizeHint(self, option: QStyleOptionViewItem, index: QModelIndex) -> QSize:  # noqa: N802
+        view = self.parent()
+        if index.column() not in view.stretch:  # a short column is as wide as its words
+            return super().sizeHint(option, index)
+        width = max(view.header().sectionSize(index.column()) - 2 * self.PAD, 40)
+        text = str(index.data() or "")
+        bounds = option.fontMetrics.boundingRect(QRect(0, 0, width, 100_000), int(Qt.TextFlag.TextWordWrap), text)
+        return QSize(width, bounds.height() + self.PAD)
+
+
+class ItemsView(QTreeView):
+    """What hangs on a forum or routine, one selectable row each: a forum's members (function,
+    role, mandate, report-back duty, best channel) or a routine's steps (with who does them).
+    Enter opens the member's or responsible function; Ctrl+C copies its best channel."""
+
+    def __init__(self, parent=None) -> None:
+        super().__init__(parent)
+        self.model_ = QStandardItemModel(self)
+        self.setModel(self.model_)
+        self.setRootIsDecorated(False)
+        self.setUniformRowHeights(False)
+        self.setWordWrap(True)
+        self.setAlternatingRowColors(True)
+        self.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
+        self.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
+        self.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
+        self.setAllColumnsShowFocus(True)
+        self.setVerticalScrollMode(QAbstractItemView.ScrollMode.ScrollPerPixel)
+        self.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        self.setTextElideMode(Qt.TextElideMode.ElideNone)
+        self.setItemDelegate(WrappedTextDelegate(self))
+        # Rows are as tall as their wrapped text: measured again when the columns change width.
+        self.header().sectionResized.connect(lambda *_: self.scheduleDelayedItemsLayout())
+        self.refs: list[FunctionRef | None] = []
+        self.stretch: tuple[int, ...] = ()
+
+    def set_rows(self, kind: str, headers: list[str], rows: list[tuple[str, list[str], FunctionRef | None]],
+                 select_id: str | None = None, stretch: tuple[int, ...] = ()) -> None:
+        """``rows``: (record id, the columns' texts, the function to open and copy from);
+        ``stretch``: the columns of long text, which share the width and wrap."""
+        self.setObjectName(kind)
+        self.setAccessibleName(tr("Members") if kind == "members" else tr("Steps"))
+        self.stretch = stretch
+        self.model_.clear()
+        self.model_.setHorizontalHeaderLabels(headers)
+        self.refs = []
+        for record_id, texts, ref in rows:
+            cells = []
+            for text in texts:
+                cell = QStandardItem(text)
+                cell.setEditable(False)
+                cells.append(cell)
+            cells[0].setData(record_id, ITEM_ROLE)
+            cells[0].setData(", ".join(t for t in texts if t), Qt.ItemDataRole.AccessibleTextRole)
+            self.model_.appendRow(cells)
+            self.refs.append(ref)
+        header = self.header()
+        header.setStretchLastSection(False)
+        for column in range(len(headers)):
+            header.setSectionResizeMode(column, QHeaderView.ResizeMode.Stretch if column in stretch
+                                        else QHeaderView.ResizeMode.ResizeToContents)
+        if rows:
+            row = next((i for i, r in enumerate(rows) if r[0] == select_id), 0)
+            self.setCurrentIndex(self.model_.index(row, 0))
+        self.setVisible(bool(headers))
+
+    def current_id(self) -> str | None:
+        index = self.currentIndex()
+        return index.siblingAtColumn(0).data(ITEM_ROLE) if index.isValid() else None
+
+    def current_ref(self) -> FunctionRef | None:
+        index = self.currentIndex()
+        return self.refs[index.row()] if index.isValid() and index.row() < len(self.refs) else None
+
+    def ids(self) -> list[str]:
+        return [self.model_.index(row, 0).data(ITEM_ROLE) for row in range(self.model_.rowCount())]
+
+    def keyPressEvent(self, event) -> None:  # noqa: N802
+        if event.matches(QKeySequence.StandardKey.Copy):
+            ref = self.current_ref()
+            copy_channel(ref.best if ref else None, f"{ref.name}, {ref.organisation_name}" if ref else "")
+            event.accept()
+            return
+        if event.key() in (Qt.Key.Key_Return, Qt.Key.Key_Enter) and not event.modifiers():
+            ref = self.current_ref()
+            if ref is not None:
+                self.parent_detail().open("functions", ref.function_id, focus=True)
+            event.accept()
+            return
+        super().keyPressEvent(event)
+
+    def parent_detail(self) -> DetailView:
+        widget = self.parent()
+        while not isinstance(widget, DetailView):
+            widget = widget.parent()
+        return widget
+
+
+def _best_words(ref: FunctionRef | None) -> str:
+    if ref is None or ref.best is None:
+        return ""
+    return f"{ref.best.shown} ({ref.best.kind_label})"
+
+
+def _ref_words(ref: FunctionRef | None) -> str:
+    if ref is None:
+        return "–"
+    return f"{ref.name}, {ref.organisation_name}" if ref.organisation_name else ref.name
+
+
+def member_rows(d: ForumDetail) -> list[tuple[str, list[str], FunctionRef | None]]:
+    return [(m.mandate_id, [_ref_words(m.member), m.role_label, m.mandate or "", m.reports_back or "",
+                            _best_words(m.member)], m.member) for m in d.members]
+
+
+def step_rows(d: RoutineDetail) -> list[tuple[str, list[str], FunctionRef | None]]:
+    return [(s.step_id, [str(number), s.text, _ref_words(s.responsible) if s.responsible else "",
+                         _best_words(s.responsible)], s.responsible) for number, s in enumerate(d.steps, 1)]
+
+
+def _short(text: str, length: int = 48) -> str:
+    text = " ".join(text.split())
+    return text if len(text) <= length else text[: length - 1].rstrip() + "…"
+
+
 class DetailView(QWidget):
-    """Shows one record; ``open(collection, id)`` loads it in the background (newest wins)."""
+    """Shows one record; ``open(collection, id)`` loads it in the background (newest wins),
+    with what this device may change of it (views.rights): a record it may not change says why
+    under its title ("Skrivskyddad: ägs av SOS Alarm.")."""
 
     recordShown = Signal(object)  # the Detail now shown
+    contextChanged = Signal()  # what Ctrl+E, Ctrl+N and Del would act on may have changed
 
     def __init__(self, store: Any, parent=None) -> None:
         super().__init__(parent)
@@ -485,6 +611,7 @@ class DetailView(QWidget):
         self.setObjectName("details")
         self.setAccessibleName(tr("Details"))
         self.detail: Detail | None = None
+        self.rights: Rights | None = None
         self._pending_channel = None  # a search hit's best channel while its record loads
         self._loader = LatestOnly(self)
         layout = QVBoxLayout(self)
@@ -502,6 +629,10 @@ class DetailView(QWidget):
         self.subtitle.setObjectName("detailSubtitle")
         self.subtitle.setWordWrap(True)
         self.subtitle.setForegroundRole(QPalette.ColorRole.PlaceholderText)
+        self.read_only = QLabel(self)
+        self.read_only.setObjectName("readOnlyReason")
+        self.read_only.setWordWrap(True)
+        self.read_only.hide()
         self.channels = ChannelsView(self)
         self.body = QTextBrowser(self)
         self.body.setObjectName("detailBody")
@@ -510,75 +641,143 @@ class DetailView(QWidget):
         self.body.setFrameShape(QFrame.Shape.NoFrame)
         self.body.anchorClicked.connect(self._link)
         self.body.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Expanding)
+        # The text's height is known once it is laid out at the body's width: fit it then.
+        self.body.document().documentLayout().documentSizeChanged.connect(lambda _size: self._fit_body())
+        self.items = ItemsView(self)
+        self.items.hide()
         line = QFrame(self)
         line.setFrameShape(QFrame.Shape.HLine)
         line.setForegroundRole(QPalette.ColorRole.Mid)
         layout.addWidget(self.title)
         layout.addWidget(self.subtitle)
+        layout.addWidget(self.read_only)
         layout.addWidget(line)
         layout.addWidget(self.channels)
         layout.addWidget(self.body, 1)
+        layout.addWidget(self.items, 2)
+        self.channels.selectionModel().currentRowChanged.connect(lambda *_: self.contextChanged.emit())
+        self.items.selectionModel().currentRowChanged.connect(lambda *_: self.contextChanged.emit())
         self.clear()
 
     # --- showing -------------------------------------------------------------------------
 
     def clear(self, message: str | None = None) -> None:
         self.detail = None
+        self.rights = None
         self._pending_channel = None
         self.title.setText(message or tr("Nothing chosen"))
         self.subtitle.setText(tr("Search with Ctrl+K, move with ↓ ↑, open with Enter.") if message is None else "")
+        self.read_only.hide()
         self.channels.set_channels([])
+        self.items.set_rows("members", [], [])
         self.body.clear()
         self.body.hide()
+        self.contextChanged.emit()
 
-    def open(self, collection: str, record_id: str, *, hint: Any = None, focus: bool = False) -> None:
+    def open(self, collection: str, record_id: str, *, hint: Any = None, focus: bool = False,
+             select: str | None = None) -> None:
         """Load and show a record. ``hint`` (a SearchHit) is shown at once while it loads, and
-        its best channel is what Ctrl+C copies until then."""
-        if hint is not None:
+        its best channel is what Ctrl+C copies until then; ``select`` is the channel, member or
+        step to choose in the record's list (the first when it is gone)."""
+        shown = detail_key(self.detail) if self.detail is not None else None
+        if hint is not None and shown != (hint.collection, hint.record_id):
             self.detail = None
+            self.rights = None
             self.title.setText(hint.title)
             self.subtitle.setText(hint.subtitle or "")
             self._pending_channel = hint.best_channel
         store = self.store
-        self._loader.submit(
-            lambda: open_record(store, collection, record_id),
-            lambda opened: self.show_opened(opened, focus=focus),
-        )
+
+        def load() -> tuple[Opened, Rights | None]:
+            opened = open_record(store, collection, record_id)
+            return opened, rights(store, opened.detail) if opened.detail is not None else None
+
+        self._loader.submit(load, lambda loaded: self.show_opened(loaded[0], focus=focus, rights=loaded[1], select=select))
+
+    def reload(self) -> None:
+        """The data changed: show the record again, the same channel, member or step chosen."""
+        if self.detail is None:
+            return
+        collection, record_id = detail_key(self.detail)
+        self.open(collection, record_id, select=self.current_channel_id() or self.items.current_id())
 
     @property
     def loading(self) -> bool:
         return self._loader.busy
 
-    def show_opened(self, opened: Opened, *, focus: bool = False) -> None:
+    def show_opened(self, opened: Opened, *, focus: bool = False, rights: Rights | None = None,
+                    select: str | None = None) -> None:
         detail = opened.detail
         if detail is None:
             self.clear(tr("This record no longer exists (deleted, perhaps by a sync)."))
             return
         self.detail = detail
+        self.rights = rights
         self._pending_channel = None
         self.title.setText(detail.title)
         self.subtitle.setText(_subtitle(detail))
+        self._show_rights(rights)
+        # Only the list that does not apply is emptied (an emptied list hides, and would lose
+        # the focus a reload must keep).
+        if not isinstance(detail, FunctionDetail):
+            self.channels.set_channels([])
+        if not isinstance(detail, (ForumDetail, RoutineDetail)):
+            self.items.set_rows("members", [], [])
         if isinstance(detail, FunctionDetail):
             self.channels.where = f"{detail.title}, {detail.organisation_name}"
-            self.channels.set_channels(list(detail.channels), opened.channel_id)
+            self.channels.set_channels(list(detail.channels), opened.channel_id or select)
             html_text = function_html(detail)
+        elif isinstance(detail, ForumDetail):
+            self.items.set_rows("members", [tr("Function"), tr("Role"), tr("Mandate"), tr("Reports back"),
+                                            tr("Best channel")], member_rows(detail), select, stretch=(0, 2, 3))
+            html_text = forum_html(detail)
+        elif isinstance(detail, RoutineDetail):
+            self.items.set_rows("steps", [tr("No."), tr("Step"), tr("Responsible"), tr("Best channel")],
+                                step_rows(detail), select, stretch=(1, 2))
+            html_text = routine_html(detail)
         else:
-            self.channels.set_channels([])
-            html_text = {
-                OrganisationDetail: organisation_html,
-                ForumDetail: forum_html,
-                RoutineDetail: routine_html,
-            }[type(detail)](detail)
+            html_text = organisation_html(detail)
         self.body.setHtml(html_text)
         self.body.show()
+        self._fit_body()
         self.recordShown.emit(detail)
+        self.contextChanged.emit()
         if focus:
             self.focus_content()
+
+    def _fit_body(self) -> None:
+        """Above a list of members or steps the body is as tall as its text (at most half the
+        pane; then it scrolls) and the list takes the rest; alone, it takes all."""
+        policy = Qt.ScrollBarPolicy.ScrollBarAsNeeded
+        if not self.items.isVisibleTo(self):
+            self.body.setMaximumHeight(16_777_215)
+        else:
+            wanted = int(self.body.document().size().height()) + 2 * self.body.frameWidth() + 8
+            room = max(self.height() // 2, 60)
+            self.body.setMaximumHeight(min(wanted, room))
+            if wanted <= room:  # it all fits: no scroll bar to narrow the text for nothing
+                policy = Qt.ScrollBarPolicy.ScrollBarAlwaysOff
+        self.body.setVerticalScrollBarPolicy(policy)
+
+    def resizeEvent(self, event) -> None:  # noqa: N802
+        super().resizeEvent(event)
+        self._fit_body()
+
+    def _show_rights(self, rights: Rights | None) -> None:
+        if rights is None or rights.edit:
+            self.read_only.hide()
+            return
+        t = theme.current(QApplication.instance())
+        self.read_only.setText(f"⊘ {rights.edit.text}")
+        self.read_only.setStyleSheet(f"color: {t.muted};")
+        self.read_only.setAccessibleName(rights.edit.text)
+        self.read_only.show()
 
     def rerender(self) -> None:
         """After a theme change: the body's colours come from the theme."""
         if self.detail is not None:
-            self.show_opened(Opened(self.detail, self.current_channel_id()))
+            self.show_opened(Opened(self.detail, self.current_channel_id()), rights=self.rights,
+                             select=self.items.current_id())
 
     def current_channel_id(self) -> str | None:
         channel = self.channels.current_channel() if self.channels.isVisible() else None
@@ -587,8 +786,75 @@ class DetailView(QWidget):
     def focus_content(self) -> None:
         if self.channels.channels_model.rowCount():
             self.channels.setFocus(Qt.FocusReason.OtherFocusReason)
+        elif self.items.isVisibleTo(self) and self.items.model_.rowCount():
+            self.items.setFocus(Qt.FocusReason.OtherFocusReason)
         else:
             self.body.setFocus(Qt.FocusReason.OtherFocusReason)
+
+    # --- what editing acts on ------------------------------------------------------------------
+
+    def record_context(self) -> EditContext:
+        """Ctrl+E, Del and "Verified today" on the record shown; Ctrl+N adds to it."""
+        detail, rights = self.detail, self.rights
+        if detail is None or rights is None:
+            return EditContext()
+        collection, record_id = detail_key(detail)
+        child, ref = CHILDREN[collection]
+        record = Target(collection, record_id, detail.title, rights.edit)
+        deletable = None if collection == "organisations" else Target(collection, record_id, detail.title, rights.delete)
+        verify = record if collection in ("functions", "organisations") else None
+        return EditContext(edit=record, new=Target(child, None, "", rights.add, {ref: record_id}, detail.title),
+                           delete=deletable, verify=verify)
+
+    def sibling_target(self) -> Target | None:
+        """A new record beside the one shown: a function of the same organisation, a forum, a
+        routine of the same owner."""
+        detail, rights = self.detail, self.rights
+        if detail is None or rights is None:
+            return None
+        if isinstance(detail, OrganisationDetail):
+            return Target("functions", None, "", rights.add, {"organisation_id": detail.organisation_id}, detail.name)
+        if isinstance(detail, FunctionDetail):
+            return Target("functions", None, "", rights.add_sibling, {"organisation_id": detail.organisation_id},
+                          detail.organisation_name)
+        if isinstance(detail, ForumDetail):
+            return Target("forums", None, "", rights.add_sibling)
+        if isinstance(detail, RoutineDetail):
+            fixed = {"forum_id": detail.forum_id} if detail.forum_id else {"organisation_id": detail.organisation_id}
+            return Target("routines", None, "", rights.add_sibling, fixed)
+        return None
+
+    def edit_context(self) -> EditContext:
+        """What the keys act on when the focus is in this pane: the chosen channel, member or
+        step when its list has the focus, else the record."""
+        detail, rights = self.detail, self.rights
+        context = self.record_context()
+        if detail is None or rights is None:
+            return context
+        focus = QApplication.focusWidget()
+        collection, record_id = detail_key(detail)
+        child, ref = CHILDREN[collection]
+        new = Target(child, None, "", rights.add, {ref: record_id}, detail.title)
+        if focus is self.channels and isinstance(detail, FunctionDetail):
+            channel = self.channels.current_channel()
+            if channel is None:
+                return EditContext(new=new, verify=context.verify)
+            permission = rights.items.get(channel.channel_id, rights.edit)
+            item = Target("channels", channel.channel_id, f"{channel.shown} ({channel.kind_label})", permission,
+                          {}, detail.title)
+            return EditContext(edit=item, new=new, delete=item, verify=context.verify, move=item)
+        if focus is self.items and self.items.current_id():
+            item_id = self.items.current_id()
+            permission = rights.items.get(item_id, rights.edit)
+            if isinstance(detail, ForumDetail):
+                ref_ = self.items.current_ref()
+                item = Target("mandates", item_id, _ref_words(ref_), permission, {}, detail.title)
+                return EditContext(edit=item, new=new, delete=item)
+            index = self.items.currentIndex()
+            text = self.items.model_.index(index.row(), 1).data() or ""
+            item = Target("routine_steps", item_id, f"{index.row() + 1}. {_short(text)}", permission, {}, detail.title)
+            return EditContext(edit=item, new=new, delete=item, move=item)
+        return context
 
     # --- copying ----------------------------------------------------------------------------
 
@@ -597,7 +863,7 @@ class DetailView(QWidget):
         if self.detail is None and self._pending_channel is not None:
             best = self._pending_channel
             from desktop.store.messages import channel_kind_label
-            from desktop.ui.queries import channel_link
+            from desktop.views import channel_link
 
             row = ChannelRow(best.channel_id, "", best.kind, channel_kind_label(best.kind), best.value,
                              best.value, dial_value(best.kind, best.value), channel_link(best.kind, best.value),
@@ -605,7 +871,18 @@ class DetailView(QWidget):
             return copy_channel(row, self.title.text())
         if isinstance(self.detail, FunctionDetail):
             return copy_channel(self.channels.current_channel(), self.channels.where)
+        ref = self.items.current_ref() if self.items.isVisibleTo(self) else None
+        if ref is not None:
+            return copy_channel(ref.best, _ref_words(ref))
         return copy_channel(None)
+
+    def list_context(self) -> EditContext:
+        """What the keys act on from a list beside this pane (the directory's, the forums', the
+        routines'): the record shown, and Ctrl+N makes another beside it."""
+        focus = QApplication.focusWidget()
+        if focus is not None and self.isAncestorOf(focus):
+            return self.edit_context()
+        return replace(self.record_context(), new=self.sibling_target())
 
     def _link(self, url: QUrl) -> None:
         if url.scheme() == APP_SCHEME:
@@ -619,4 +896,3 @@ class DetailView(QWidget):
         if event.type() == QEvent.Type.PaletteChange:
             self.rerender()
         super().changeEvent(event)
-

@@ -30,7 +30,8 @@ from PySide6.QtWidgets import (
 )
 
 from desktop.i18n import ngettext, tr
-from desktop.ui import queries, theme
+from desktop import views
+from desktop.ui import theme
 from desktop.ui.detail import RESILIENT_SYMBOL, WARNING_SYMBOL, DetailView, resilient_word
 from desktop.ui.ops import LatestOnly, QueryOp
 from sync.records import ORGANISATION_KINDS
@@ -50,15 +51,15 @@ class OrganisationsModel(QAbstractListModel):
         super().__init__(parent)
         self.store = store
         self.kind: str | None = None
-        self.rows: list[queries.OrganisationRow] = []
+        self.rows: list[views.OrganisationRow] = []
         self._loader = LatestOnly(self)
         self.ready = False
 
     def reload(self) -> None:
         store, kind = self.store, self.kind
-        self._loader.submit(lambda: queries.organisations(store, kind), self._set)
+        self._loader.submit(lambda: views.organisations(store, kind), self._set)
 
-    def _set(self, rows: list[queries.OrganisationRow]) -> None:
+    def _set(self, rows: list[views.OrganisationRow]) -> None:
         self.beginResetModel()
         self.rows = rows
         self.endResetModel()
@@ -80,7 +81,7 @@ class OrganisationsModel(QAbstractListModel):
         if role == Qt.ItemDataRole.DisplayRole:
             return f"{row.name}  ({row.function_count})"
         if role in (Qt.ItemDataRole.AccessibleTextRole, Qt.ItemDataRole.ToolTipRole):
-            kind = queries.organisation_kind_label(row.kind) if row.kind else ""
+            kind = views.organisation_kind_label(row.kind) if row.kind else ""
             count = ngettext("{count} function", "{count} functions", row.function_count).format(count=row.function_count)
             return ", ".join(p for p in (row.name, kind, count) if p)
         return None
@@ -96,7 +97,7 @@ class FunctionsModel(QAbstractTableModel):
         self.store = store
         self.organisation_id: str | None = None
         self.ids: list[str] = []
-        self._lines: dict[str, queries.FunctionRow] = {}
+        self._lines: dict[str, views.FunctionRow] = {}
         self._wanted: list[str] = []
         # id -> the row that asked for it (a dict of all 100,000 positions costs 65 ms to build)
         self._asked: dict[str, int] = {}
@@ -116,7 +117,7 @@ class FunctionsModel(QAbstractTableModel):
         if organisation_id is None:
             self._set_ids(None, [])
             return
-        self._ids_loader.submit(lambda: queries.function_ids(store, organisation_id),
+        self._ids_loader.submit(lambda: views.function_ids(store, organisation_id),
                                 lambda ids: self._set_ids(organisation_id, ids))
 
     def reload(self) -> None:
@@ -136,7 +137,7 @@ class FunctionsModel(QAbstractTableModel):
         self.endResetModel()
         self.idsLoaded.emit()
 
-    def _line(self, function_id: str, row: int) -> queries.FunctionRow | None:
+    def _line(self, function_id: str, row: int) -> views.FunctionRow | None:
         line = self._lines.get(function_id)
         if line is None and function_id not in self._asked:
             self._asked[function_id] = row
@@ -150,13 +151,13 @@ class FunctionsModel(QAbstractTableModel):
             return
         page, self._wanted = self._wanted[:PAGE], self._wanted[PAGE:]
         store = self.store
-        QueryOp(lambda: queries.function_rows(store, page),
+        QueryOp(lambda: views.function_rows(store, page),
                 success=lambda rows: self._set_lines(page, rows), parent=self).failure(
                     lambda _error: [self._asked.pop(fid, None) for fid in page]).run()
         if self._wanted:
             self._page_timer.start()
 
-    def _set_lines(self, page: list[str], rows: dict[str, queries.FunctionRow]) -> None:
+    def _set_lines(self, page: list[str], rows: dict[str, views.FunctionRow]) -> None:
         if len(self._lines) + len(rows) > CACHE_LIMIT:
             self._lines.clear()
         self._lines.update(rows)
@@ -190,7 +191,7 @@ class FunctionsModel(QAbstractTableModel):
             return "…" if role == Qt.ItemDataRole.DisplayRole and index.column() == 0 else None
         return self._line_data(line, index.column(), role)
 
-    def _line_data(self, line: queries.FunctionRow, column: int, role: int) -> Any:
+    def _line_data(self, line: views.FunctionRow, column: int, role: int) -> Any:
         if role in (Qt.ItemDataRole.DisplayRole, Qt.ItemDataRole.AccessibleTextRole):
             if column == 0:
                 return line.name
@@ -270,7 +271,7 @@ class DirectoryView(QWidget):
         self.kind.setAccessibleName(tr("Kind of organisation"))
         self.kind.addItem(tr("All kinds of organisation"), None)
         for kind in ORGANISATION_KINDS:
-            self.kind.addItem(queries.organisation_kind_label(kind), kind)
+            self.kind.addItem(views.organisation_kind_label(kind), kind)
         self.kind.currentIndexChanged.connect(self._kind_changed)
         kind_label = QLabel(tr("Show:"), self)
         kind_label.setBuddy(self.kind)
@@ -311,6 +312,10 @@ class DirectoryView(QWidget):
         if self.orgs.ready:
             self.orgs.reload()
             self.functions_model.reload()
+            self.detail.reload()
+
+    def edit_context(self):
+        return self.detail.list_context()
 
     def _kind_changed(self) -> None:
         self.orgs.kind = self.kind.currentData()

@@ -27,7 +27,8 @@ from PySide6.QtWidgets import (
 
 from desktop.i18n import tr
 from desktop.store.messages import level_label
-from desktop.ui import queries, theme
+from desktop import views
+from desktop.ui import theme
 from desktop.ui.detail import DetailView
 from desktop.ui.ops import LatestOnly
 
@@ -158,7 +159,10 @@ class _ListWithDetail(QWidget):
     def _current_changed(self, current: QModelIndex, _previous: QModelIndex) -> None:
         index = current.siblingAtColumn(0)
         record_id = index.data(ID_ROLE)
-        if record_id:
+        shown = self.detail.detail
+        if record_id and shown is not None and views.detail_key(shown) == (self.collection, record_id):
+            self.detail.reload()  # the list was refilled: the same record, its member or step kept
+        elif record_id:
             self.detail.open(self.collection, record_id)
 
     def _activated(self, index: QModelIndex) -> None:
@@ -168,6 +172,9 @@ class _ListWithDetail(QWidget):
 
     def copy(self) -> None:
         self.detail.copy_current()
+
+    def edit_context(self):
+        return self.detail.list_context()
 
     def focus_list(self) -> None:
         self.tree.setFocus(Qt.FocusReason.ShortcutFocusReason)
@@ -179,11 +186,11 @@ class ForumsView(_ListWithDetail):
     def __init__(self, store: Any, parent=None) -> None:
         super().__init__(store, "forums", tr("Forums by level"), parent)
 
-    def reader(self) -> Callable[[], dict[str, list[queries.ForumRow]]]:
+    def reader(self) -> Callable[[], dict[str, list[views.ForumRow]]]:
         store = self.store
-        return lambda: queries.forums_by_level(store)
+        return lambda: views.forums_by_level(store)
 
-    def fill(self, data: dict[str, list[queries.ForumRow]]) -> None:
+    def fill(self, data: dict[str, list[views.ForumRow]]) -> None:
         self.model.setHorizontalHeaderLabels([tr("Level / forum"), tr("Mode")])
         for level, forums in data.items():
             group = _group_item(level_label(level) if level else tr("Without level"))
@@ -216,11 +223,11 @@ class RoutinesView(_ListWithDetail):
         row.addWidget(self.mode, 1)
         self.left_layout.insertLayout(0, row)
 
-    def reader(self) -> Callable[[], list[queries.RoutineGroup]]:
+    def reader(self) -> Callable[[], list[views.RoutineGroup]]:
         store, mode = self.store, self.mode.currentData()
-        return lambda: queries.routine_groups(store, mode)
+        return lambda: views.routine_groups(store, mode)
 
-    def fill(self, groups: list[queries.RoutineGroup]) -> None:
+    def fill(self, groups: list[views.RoutineGroup]) -> None:
         self.model.setHorizontalHeaderLabels([tr("Owner / routine"), tr("Mode")])
         for group in groups:
             owner = group.owner_name or tr("Without owner")

@@ -2,9 +2,18 @@
 
 Keyboard first: the search field has focus on open and on Ctrl+K or Ctrl+F from anywhere;
 Ctrl+1 … Ctrl+4 switch views; Esc comes back to the search; every action is in the menus and in
-the command palette (Ctrl+Shift+P) with its shortcut. The window owns no data: it shows what the
-session's store and sync engine give it, and is thrown away on lock (so nothing read stays in
-memory while locked) and rebuilt on unlock or when the language changes.
+the command palette (Ctrl+Shift+P) with its shortcut. Editing acts on what has the focus
+(Ctrl+E, Ctrl+N, Del, "Verified today", Alt+↑/↓; desktop/ui/editing.py): an action this device
+may not take is disabled, its reason in its tooltip and under the record's title. The window
+owns no data: it shows what the session's store and sync engine give it, and is thrown away on
+lock (so nothing read stays in memory while locked) and rebuilt on unlock or when the language
+changes.
+
+Its parts, for those who add to it: ``VIEWS`` and ``_make_view`` (a view is a widget with
+``refresh()``, ``focus_list()``, ``copy()`` and ``edit_context()``); ``banner_area``, an empty
+place above the views for a notice across the window (an activation); the menus built in
+``_build_actions``; the status bar (statusbar.py) with the lists behind its counters
+(syncissues.py).
 """
 
 from __future__ import annotations
@@ -14,6 +23,7 @@ from typing import Any, Callable
 from PySide6.QtCore import Qt, QTimer, Signal
 from PySide6.QtGui import QAction, QActionGroup, QKeySequence
 from PySide6.QtWidgets import (
+    QApplication,
     QHBoxLayout,
     QListWidget,
     QListWidgetItem,
@@ -27,6 +37,7 @@ from PySide6.QtWidgets import (
 from desktop.i18n import N_, _, tr
 from desktop.ui import theme
 from desktop.ui.messages import bridge
+from desktop.ui.editing import EditContext, Editor, Target
 from desktop.ui.ops import QueryOp, StoreEvents, SyncEvents
 from desktop.ui.search import SearchField, SearchView
 from desktop.ui.statusbar import SyncStatusBar
@@ -84,6 +95,11 @@ class MainWindow(QMainWindow):
         top_layout = QHBoxLayout(top)
         top_layout.setContentsMargins(10, 8, 10, 4)
         top_layout.addWidget(self.field)
+        # A notice across the window goes here (an open activation); empty and hidden until then.
+        self.banner_area = QWidget(self)
+        self.banner_area.setObjectName("bannerArea")
+        QVBoxLayout(self.banner_area).setContentsMargins(10, 0, 10, 0)
+        self.banner_area.hide()
         body = QWidget(self)
         body_layout = QHBoxLayout(body)
         body_layout.setContentsMargins(6, 0, 6, 0)
@@ -94,11 +110,16 @@ class MainWindow(QMainWindow):
         layout.setContentsMargins(0, 0, 0, 0)
         layout.setSpacing(2)
         layout.addWidget(top)
+        layout.addWidget(self.banner_area)
         layout.addWidget(body, 1)
         self.setCentralWidget(central)
         self.status = SyncStatusBar(self)
         self.setStatusBar(self.status)
         self.status.syncRequested.connect(self.syncRequested)
+        self.status.conflictsRequested.connect(self.show_conflicts)
+        self.status.rejectedRequested.connect(self.show_rejected)
+        self.editor = Editor(self.store, self)
+        self.sync_issues = None
         self.menu_actions: list[tuple[str, QAction]] = []
         self._build_actions(theme_choice)
         self.nav.setCurrentRow(0)
@@ -119,6 +140,8 @@ class MainWindow(QMainWindow):
         self._status_timer.setInterval(REFRESH_DELAY_MS)
         self._status_timer.timeout.connect(self.refresh_status)
         self.refresh_status()
+        QApplication.instance().focusChanged.connect(self._focus_changed)
+        self.update_edit_actions()
         self.resize(1280, 800)
 
     # --- views -----------------------------------------------------------------------------
@@ -126,6 +149,9 @@ class MainWindow(QMainWindow):
     def _add_view(self, key: str, widget: QWidget) -> None:
         self.views[key] = widget
         self.stack.addWidget(widget)
+        detail = getattr(widget, "detail", None)
+        if detail is not None:
+            detail.contextChanged.connect(self.update_edit_actions)
 
     def _make_view(self, key: str) -> QWidget:
         if key == "directory":
@@ -191,9 +217,29 @@ class MainWindow(QMainWindow):
         bar = self.menuBar()
         file_name, view_name, sync_name, help_name = tr("File"), tr("View"), tr("Synchronisation"), tr("Help")
         file_menu = bar.addMenu(tr("&File"))
+        edit_name = tr("Edit")
+        edit_menu = bar.addMenu(tr("&Edit"))
+        edit_menu.setToolTipsVisible(True)  # a disabled action says why in its tooltip
         view_menu = bar.addMenu(tr("&View"))
         sync_menu = bar.addMenu(tr("&Synchronisation"))
         help_menu = bar.addMenu(tr("&Help"))
+        self.edit_actions = {
+            "edit": self._action(edit_menu, edit_name, tr("Edit …"), self.edit_current, ("Ctrl+E",), "actionEdit"),
+            "new": self._action(edit_menu, edit_name, tr("New …"), self.new_record, ("Ctrl+N",), "actionNew"),
+            "delete": self._action(edit_menu, edit_name, tr("Delete …"), self.delete_current, ("Del",), "actionDelete"),
+            "verify": self._action(edit_menu, edit_name, tr("Verified today"), self.verify_current, ("Ctrl+Shift+V",),
+                                   "actionVerified"),
+            "move_up": self._action(edit_menu, edit_name, tr("Move up"), lambda: self.move_current(-1), ("Alt+Up",),
+                                    "actionMoveUp"),
+            "move_down": self._action(edit_menu, edit_name, tr("Move down"), lambda: self.move_current(1), ("Alt+Down",),
+                                      "actionMoveDown"),
+        }
+        # Del and Alt+↑/↓ belong to the views: in the search field Del deletes a character.
+        for key in ("delete", "move_up", "move_down"):
+            action = self.edit_actions[key]
+            self.removeAction(action)
+            action.setShortcutContext(Qt.ShortcutContext.WidgetWithChildrenShortcut)
+            self.stack.addAction(action)
         self._action(view_menu, view_name, tr("Go to the search field"), self.focus_search, ("Ctrl+K", "Ctrl+F"), "actionSearch")
         for key, name, shortcut in VIEWS:
             self._action(view_menu, view_name, tr("Show {view}", view=_(name)),
@@ -212,6 +258,9 @@ class MainWindow(QMainWindow):
             themes.addAction(action)
         self.sync_action = self._action(sync_menu, sync_name, tr("Synchronise now"), self.syncRequested.emit, ("Ctrl+Shift+S",), "actionSync")
         self.sync_action.setEnabled(self.session.enrolled)
+        sync_menu.addSeparator()
+        self._action(sync_menu, sync_name, tr("Conflicts …"), self.show_conflicts, (), "actionConflicts")
+        self._action(sync_menu, sync_name, tr("Rejected changes …"), self.show_rejected, (), "actionRejected")
         self._action(file_menu, file_name, tr("Settings …"), self.settingsRequested.emit, ("Ctrl+,",), "actionSettings")
         self._action(file_menu, file_name, tr("Lock now"), self.lockRequested.emit, ("Ctrl+L",), "actionLock")
         file_menu.addSeparator()
@@ -248,6 +297,80 @@ class MainWindow(QMainWindow):
             "Samverka – contact channels, forums and routines for regional crisis collaboration, "
             "also without a network. Everything on this computer is stored encrypted."))
 
+    # --- editing ------------------------------------------------------------------------------
+
+    def edit_context(self) -> EditContext:
+        widget = self.stack.currentWidget()
+        context = getattr(widget, "edit_context", None)
+        return context() if context is not None else EditContext()
+
+    def _focus_changed(self, _old, _new) -> None:
+        self.update_edit_actions()
+
+    def update_edit_actions(self) -> None:
+        """Enable what may be done where the focus is; a refused action says why."""
+        if not hasattr(self, "edit_actions"):
+            return
+        context = self.edit_context()
+        targets = {"edit": context.edit, "new": context.new, "delete": context.delete, "verify": context.verify,
+                   "move_up": context.move, "move_down": context.move}
+        for key, action in self.edit_actions.items():
+            target = targets[key]
+            allowed = target is not None and bool(target.permission)
+            action.setEnabled(allowed)
+            reason = target.permission.text if target is not None and not target.permission else ""
+            action.setToolTip(reason or action.text())
+            action.setStatusTip(reason)
+
+    def _detail(self):
+        return getattr(self.stack.currentWidget(), "detail", None)
+
+    def edit_current(self) -> None:
+        self.editor.open_form(self.edit_context().edit)
+
+    def new_record(self) -> None:
+        target = self.edit_context().new
+        detail = self._detail()
+        self.editor.open_form(target, done=lambda record_id: self._show_new(detail, target, record_id))
+
+    def _show_new(self, detail, target: Target, record_id: str) -> None:
+        """The new record, chosen where it was made."""
+        if detail is None:
+            return
+        if target.collection == "channels":
+            detail.open("channels", record_id, focus=True)
+        elif target.collection in ("mandates", "routine_steps"):
+            parent = "forums" if target.collection == "mandates" else "routines"
+            parent_id = target.fixed["forum_id" if parent == "forums" else "routine_id"]
+            detail.open(parent, parent_id, select=record_id, focus=True)
+        else:
+            detail.open(target.collection, record_id)
+
+    def delete_current(self) -> None:
+        self.editor.delete(self.edit_context().delete)
+
+    def verify_current(self) -> None:
+        self.editor.verify(self.edit_context().verify)
+
+    def move_current(self, steps: int) -> None:
+        self.editor.move(self.edit_context().move, steps)
+
+    # --- conflicts and rejected changes ---------------------------------------------------------
+
+    def _sync_issues(self):
+        from desktop.ui.syncissues import SyncIssuesDialog
+
+        if self.sync_issues is None:
+            self.sync_issues = SyncIssuesDialog(self.session, self)
+            self.sync_issues.syncRequested.connect(self.syncRequested)
+        return self.sync_issues
+
+    def show_conflicts(self) -> None:
+        self._sync_issues().show_page("conflicts")
+
+    def show_rejected(self) -> None:
+        self._sync_issues().show_page("rejected")
+
     # --- data and messages --------------------------------------------------------------------
 
     def _sync_state(self, status: Any) -> None:
@@ -283,6 +406,9 @@ class MainWindow(QMainWindow):
 
     def detach(self) -> None:
         """Stop listening to the store and engine (before they close)."""
+        QApplication.instance().focusChanged.disconnect(self._focus_changed)
+        if self.sync_issues is not None:
+            self.sync_issues.detach()
         self.store_events.detach()
         self.sync_events.detach()
         bridge().info.disconnect(self._info)

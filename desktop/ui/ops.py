@@ -3,7 +3,7 @@
 Everything slow — unlock (the KDF), opening the store, every store read and write, enrolling,
 syncing — runs on a pool thread; the result or the error comes back on the GUI thread::
 
-    QueryOp(lambda: queries.function_detail(store, fid), success=view.show_detail, parent=view).run()
+    QueryOp(lambda: views.function_detail(store, fid), success=view.show_detail, parent=view).run()
 
 - the work never touches a widget; the callbacks run on the GUI thread only;
 - when ``parent`` is gone by the time the work ends (a closed window, a locked session), the

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from PySide6.QtCore import QAbstractListModel, QModelIndex, QRect, QSize, Qt, QTimer, Signal
+from PySide6.QtCore import QAbstractListModel, QEvent, QModelIndex, QRect, QSize, Qt, QTimer, Signal
 from PySide6.QtGui import QFont, QFontMetrics, QKeySequence, QPainter
 from PySide6.QtWidgets import (
     QAbstractItemView,
@@ -26,22 +26,18 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from desktop.cli import COLLECTION_NAMES
-from desktop.i18n import label, tr
+from desktop.i18n import tr
 from desktop.store.messages import channel_kind_label
 from desktop.ui import theme
 from desktop.ui.detail import DetailView
 from desktop.ui.ops import LatestOnly
+from desktop.views import kind_word
 
 HIT_ROLE = Qt.ItemDataRole.UserRole + 1
 RESULT_LIMIT = 20  # the store's default: a person reads the top few; 50 cost twice the search
 # While typing, the top hit's detail follows once the keys pause: read at once, every
 # keystroke's preview competed with the next keystroke's search for the store and the GIL.
 PREVIEW_DELAY_MS = 120
-
-
-def kind_word(collection: str) -> str:
-    return label(COLLECTION_NAMES.get(collection), collection)
 
 
 def hit_accessible_text(hit) -> str:
@@ -71,6 +67,18 @@ class SearchField(QLineEdit):
         font.setPointSizeF(font.pointSizeF() * 1.25)
         self.setFont(font)
         self.setMinimumHeight(self.fontMetrics().height() + 14)
+
+    # The window's shortcuts that a line edit would take for itself on some platforms (X11's
+    # bindings make Ctrl+E "end of line" and Ctrl+K "delete to the end of the line").
+    WINDOW_KEYS = (QKeySequence("Ctrl+E"), QKeySequence("Ctrl+K"))
+
+    def event(self, event) -> bool:  # noqa: A003
+        if event.type() == QEvent.Type.ShortcutOverride:
+            pressed = QKeySequence(event.keyCombination())
+            if any(pressed.matches(keys) == QKeySequence.SequenceMatch.ExactMatch for keys in self.WINDOW_KEYS):
+                event.ignore()  # not ours: the window's action runs
+                return True
+        return super().event(event)
 
     def keyPressEvent(self, event) -> None:  # noqa: N802
         key = event.key()
@@ -249,6 +257,7 @@ class SearchView(QWidget):
         self._preview_timer.setInterval(PREVIEW_DELAY_MS)
         self._preview_timer.timeout.connect(self._preview)
         self._typing = False
+        self._refreshing = False
         self.results.activated.connect(lambda index: self.activate())
         self._set_empty_text("")
 
@@ -278,12 +287,17 @@ class SearchView(QWidget):
         self.results.viewport().update()
 
     def _show(self, query: str, hits: list) -> None:
+        again = query == self.model.query  # the same search after a change: keep what was chosen
+        chosen = self.current_hit() if again and self.model.hits else None
         self.model.set_hits(query, hits)
         self._set_empty_text(query)
         if hits:
-            self._typing = True
-            self.results.setCurrentIndex(self.model.index(0))
-            self._typing = False
+            keys = [(hit.collection, hit.record_id) for hit in hits]
+            kept = chosen is not None and (chosen.collection, chosen.record_id) in keys
+            self._typing = not kept
+            self._refreshing = kept
+            self.results.setCurrentIndex(self.model.index(keys.index((chosen.collection, chosen.record_id)) if kept else 0))
+            self._typing = self._refreshing = False
         self.resultsShown.emit(query, len(hits))
         queued, self._queued = self._queued, []
         for action in queued:
@@ -306,6 +320,8 @@ class SearchView(QWidget):
         return self.model.hits[0] if self.model.hits else None
 
     def _selection_moved(self, _current: QModelIndex, _previous: QModelIndex) -> None:
+        if self._refreshing:
+            return  # the same hit again: the detail reloads itself (refresh)
         if self._typing:
             self._preview_timer.start()  # new hits while typing: when the keys pause
         else:
@@ -325,6 +341,7 @@ class SearchView(QWidget):
         hit = self.current_hit()
         if hit is None:
             return
+        self._preview_timer.stop()  # the preview would open it again, without the focus
         self.detail.open(hit.collection, hit.record_id, hint=hit, focus=True)
 
     def copy(self) -> None:
@@ -341,15 +358,12 @@ class SearchView(QWidget):
     def refresh(self) -> None:
         """The data changed (an edit, a pulled page): search again and reload the detail."""
         self.search(self.field.text())
-        detail = self.detail.detail
-        if detail is not None:
-            collection, record_id = _detail_key(detail)
-            self.detail.open(collection, record_id)
+        self.detail.reload()
 
-
-def _detail_key(detail) -> tuple[str, str]:
-    for collection, attribute in (("functions", "function_id"), ("organisations", "organisation_id"),
-                                  ("forums", "forum_id"), ("routines", "routine_id")):
-        if hasattr(detail, attribute):
-            return collection, getattr(detail, attribute)
-    raise ValueError(detail)
+    def edit_context(self):
+        """In the detail: its channel, member or step, or its record; in the field or the hits:
+        the record opened (Ctrl+N adds to it)."""
+        focus = QApplication.focusWidget()
+        if focus is not None and self.detail.isAncestorOf(focus):
+            return self.detail.edit_context()
+        return self.detail.record_context()

@@ -3,8 +3,8 @@
 Offline is a state, not an error (UI.md): "○ Offline — allt fungerar, ändringar skickas när
 anslutningen är tillbaka". A vault that is not enrolled says plainly that it is standalone.
 Every state is a word and a symbol as well as a colour. The counts come from the engine's
-status (SyncEvents); the lists behind the conflict and rejected counters come in a later step
-(the labels are where those buttons will go).
+status (SyncEvents); the conflict and rejected counters are buttons that open their lists
+(syncissues.py), and pulled records kept aside as malformed are counted too.
 """
 
 from __future__ import annotations
@@ -59,6 +59,8 @@ def state_text(status) -> tuple[str, str]:
 
 class SyncStatusBar(QStatusBar):
     syncRequested = Signal()
+    conflictsRequested = Signal()
+    rejectedRequested = Signal()
 
     def __init__(self, parent=None) -> None:
         super().__init__(parent)
@@ -71,10 +73,13 @@ class SyncStatusBar(QStatusBar):
         self.last.setObjectName("lastSync")
         self.unsent = QLabel(self)
         self.unsent.setObjectName("unsentChanges")
-        self.conflicts = QLabel(self)
-        self.conflicts.setObjectName("conflictsCount")
-        self.rejected = QLabel(self)
-        self.rejected.setObjectName("rejectedCount")
+        self.conflicts = self._counter_button("conflictsCount", tr("Conflicts: open the list"), self.conflictsRequested)
+        self.rejected = self._counter_button("rejectedCount", tr("Rejected changes: open the list"), self.rejectedRequested)
+        self.quarantined = QLabel(self)
+        self.quarantined.setObjectName("quarantinedCount")
+        self.quarantined.setToolTip(tr(
+            "Records from the server that broke the rules of the data were kept aside and not used. "
+            "Nothing of yours is lost; tell the administrator."))
         self.progress = QProgressBar(self)
         self.progress.setObjectName("syncProgress")
         self.progress.setAccessibleName(tr("Synchronisation progress"))
@@ -87,7 +92,8 @@ class SyncStatusBar(QStatusBar):
         self.sync_now.setToolTip(tr("Synchronise now (Ctrl+Shift+S)"))
         self.sync_now.setFocusPolicy(Qt.FocusPolicy.TabFocus)
         self.sync_now.clicked.connect(self.syncRequested)
-        for widget in (self.state, self.progress, self.last, self.unsent, self.conflicts, self.rejected, self.sync_now):
+        for widget in (self.state, self.progress, self.last, self.unsent, self.conflicts, self.rejected,
+                       self.quarantined, self.sync_now):
             self.addPermanentWidget(widget)
             widget.hide()  # until the first status arrives
         self.state.show()
@@ -110,6 +116,11 @@ class SyncStatusBar(QStatusBar):
                       ngettext("{count} conflict", "{count} conflicts", status.conflicts_count), t)
         self._counter(self.rejected, status.rejected_count,
                       ngettext("{count} rejected change", "{count} rejected changes", status.rejected_count), t)
+        quarantined = status.quarantined_count
+        self.quarantined.setVisible(quarantined > 0)
+        self.quarantined.setText("⚠ " + ngettext("{count} record kept aside", "{count} records kept aside",
+                                                 quarantined).format(count=quarantined))
+        self.quarantined.setStyleSheet(f"color: {t.warning};")
         syncing = status.state == "syncing"
         self.sync_now.setVisible(self.enrolled)
         self.sync_now.setEnabled(self.enrolled and not syncing)
@@ -125,8 +136,21 @@ class SyncStatusBar(QStatusBar):
         else:
             self.progress.hide()
 
-    def _counter(self, label: QLabel, count: int, template: str, t) -> None:
-        label.setVisible(self.enrolled or count > 0)
+    def _counter_button(self, name: str, tip: str, signal) -> QPushButton:
+        button = QPushButton(self)
+        button.setObjectName(name)
+        button.setFlat(True)
+        button.setToolTip(tip)
+        button.setCursor(Qt.CursorShape.PointingHandCursor)
+        button.setFocusPolicy(Qt.FocusPolicy.TabFocus)
+        button.clicked.connect(signal)
+        return button
+
+    def _counter(self, button: QPushButton, count: int, template: str, t) -> None:
+        button.setVisible(self.enrolled or count > 0)
         text = template.format(count=count)
-        label.setText(f"⚠ {text}" if count else text)
-        label.setStyleSheet(f"color: {t.warning if count else t.muted}; font-weight: {'bold' if count else 'normal'};")
+        button.setText(f"⚠ {text}" if count else text)
+        button.setAccessibleName(text)
+        button.setStyleSheet(f"QPushButton {{ color: {t.warning if count else t.muted}; "
+                             f"font-weight: {'bold' if count else 'normal'}; border: none; padding: 0 4px; }}"
+                             f"QPushButton:hover {{ text-decoration: underline; }}")

@@ -1,6 +1,6 @@
 """Benchmark: the window — cold start beside a bare QMainWindow, keystroke to results painted at 100k records, resident memory.
 
-Run:  .venv/bin/python tests/perf/bench_window.py [--runs 5] [--keystrokes 300] [--keep DIR]
+Run:  .venv/bin/python tests/perf/bench_window.py [--runs 5] [--keystrokes 300] [--keep DIR] [--only cold|keys]
 
 1. Cold start (10k records): a fresh process that opens the real Application on a vault,
    types the passphrase the moment the unlock window is there, and reports when the main
@@ -356,16 +356,17 @@ def main() -> None:
     parser.add_argument("--runs", type=int, default=5)
     parser.add_argument("--keystrokes", type=int, default=300)
     parser.add_argument("--keep", type=Path, help="build the vaults here and reuse them next time")
+    parser.add_argument("--only", choices=("cold", "keys"), help="run only the cold start or only the keystrokes and memory")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory(prefix="samverka-bench-window-") as folder:
         base = args.keep or Path(folder)
         work = Path(folder)
         os.environ["SAMVERKA_CONFIG_DIR"] = str(work)
-        small = build_vault(base / "vault-10k", 3_000, 7_000)
-        big = build_vault(base / "vault-100k", 30_000, 70_000)
         print(f"machine: {os.cpu_count()} cores, load {os.getloadavg()[0]:.1f}, Python {sys.version.split()[0]}, platform {os.environ['QT_QPA_PLATFORM']}")
-        cold_start(small, args.runs, work)
-        keystrokes_and_memory(big, args.keystrokes, work)
+        if args.only != "keys":
+            cold_start(build_vault(base / "vault-10k", 3_000, 7_000), args.runs, work)
+        if args.only != "cold":
+            keystrokes_and_memory(build_vault(base / "vault-100k", 30_000, 70_000), args.keystrokes, work)
         print(f"\nload at the end {os.getloadavg()[0]:.1f}")
 
 
