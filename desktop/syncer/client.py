@@ -288,11 +288,20 @@ class SyncClient:
             })
         return out
 
-    def digest(self) -> dict[str, Any]:
-        """``{"collections": {name: {"count", "hash"}}, "cursor"?: the position it was taken at}``."""
-        answer = self._call("GET", "/v1/sync/digest")
+    def digest(self, *, leave_out_compacted: bool = False) -> dict[str, Any]:
+        """``{"collections": {name: {"count", "hash"}}, "cursor"?: the position it was taken at}``.
+
+        ``leave_out_compacted``: ask for the digest without what this device receives as
+        tombstones at or below the compaction watermark; a server that knows the request names
+        that watermark (``"compacted_through"``, an int), an older one ignores it and answers
+        the whole digest (the member is then absent)."""
+        params = {"leave_out_compacted": "true"} if leave_out_compacted else None
+        answer = self._call("GET", "/v1/sync/digest", params=params)
         if not isinstance(answer.get("collections"), dict):
             raise ProtocolError(detail="digest answer lacks collections", server=self.server_url)
+        through = answer.get("compacted_through")
+        if through is not None and (type(through) is not int or through < 0):
+            raise ProtocolError(detail="digest answer has a malformed compacted_through", server=self.server_url)
         return answer
 
     # --- the one place that talks HTTP ------------------------------------------------------
