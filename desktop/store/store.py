@@ -1105,22 +1105,25 @@ class Store:
                 (compacted_through,),
             ).fetchall()
 
-    def purge_compacted(self, through: int) -> int:
-        """Drop local copies of server tombstones at or below the server's compaction watermark
-        ``through`` (what the server itself no longer holds); returns how many.
+    def purge_compacted(self, through: int, owner_org: str) -> int:
+        """Drop local copies of ``owner_org``'s server tombstones at or below the server's
+        compaction watermark ``through`` (the server may no longer hold them); returns how many.
 
-        Only rows that are a tombstone with nothing in the outbox and no kept server state go:
-        a record with a change in flight keeps its row until the server has answered. A
-        tombstone has no search document and nothing shows it, so nobody is told."""
+        Only the device's own organisation's tombstones go: another organisation's tombstone
+        may be a record hidden from this device (its internal record, which the server keeps
+        and sends again in every full pull), and nothing here tells the two apart. Only rows
+        with nothing in the outbox and no kept server state go: a record with a change in
+        flight keeps its row until the server has answered. A tombstone has no search document
+        and nothing shows it, so nobody is told."""
         removed = 0
         with self._write(source="sync") as tx:
             for name in COLLECTIONS:
                 removed += tx.db.execute(
                     f'DELETE FROM "{name}" WHERE deleted = 1 AND server_seq IS NOT NULL '
-                    "AND server_seq <= ? "
+                    "AND server_seq <= ? AND owner_org = ? "
                     "AND record_id NOT IN (SELECT record_id FROM outbox) "
                     "AND record_id NOT IN (SELECT record_id FROM server_state)",
-                    (through,),
+                    (through, owner_org),
                 ).rowcount
         if removed:
             log.info("%d local tombstones at or below the server's compaction watermark dropped", removed)

@@ -19,8 +19,8 @@ The rules every client keeps (SYNC.md) and where they live:
   content differs from the server's last state under the same seq are restored from it
   (``Store.check_content``: the digest hashes only ``record_id:seq``). Both digests leave out
   tombstones at or below the server's compaction watermark when the server names it, and the
-  local copies of those tombstones are dropped (``Store.purge_compacted``): a compaction on the
-  server does not make every device download everything again.
+  organisation's own tombstones there are dropped (``Store.purge_compacted``): a compaction on
+  the server does not make every device download everything again.
 
 What a hostile or broken server cannot do: a malformed pulled record is kept aside
 (``Store.apply_pulled`` → quarantine) while the cursor moves on; ``has_more`` with a cursor that
@@ -660,11 +660,12 @@ class SyncEngine:
             collections = theirs["collections"]
             # A server that names its compaction watermark left out what it may have compacted
             # (and what this device receives as tombstones at or below it); so does this side,
-            # and the tombstones the server no longer holds go here too. Without the member
-            # (an older server) the whole digest is compared, as before.
+            # and this organisation's own tombstones there go here too. Without the member (an
+            # older server) the whole digest is compared, as before.
             through = theirs.get("compacted_through")
-            if through is not None:
-                self.store.purge_compacted(through)
+            own = self.store.get_meta(META_ORGANISATION_ID)
+            if through is not None and isinstance(own, str) and own:
+                self.store.purge_compacted(through, own)
             ours = local_digest(self.store, collections, compacted_through=through)
             names = sorted(set(collections) | {n for n, d in ours.items() if d["count"]})
             return [
