@@ -40,6 +40,7 @@ from desktop.syncer.errors import (
     Unauthorized,
 )
 from desktop.syncer.messages import problem_text
+from desktop.version import user_agent
 
 DEFAULT_TIMEOUT = (5.0, 30.0)  # (connect, read) seconds
 PUSH_MAX_CHANGES = 1000
@@ -51,16 +52,6 @@ MAX_RESPONSE_BYTES = 32 * 1024 * 1024
 _CHUNK_BYTES = 256 * 1024
 
 
-def client_version() -> str:
-    try:
-        from importlib.metadata import version
-
-        return version("samverka")
-    except Exception:  # not installed (running from a checkout): the pyproject's version
-        return "0.1.0"
-
-
-USER_AGENT = f"Samverka/{client_version()}"
 
 
 @dataclass(frozen=True, slots=True)
@@ -184,7 +175,7 @@ class SyncClient:
         if ca_pem is not None:
             # Trust exactly the organisation's CA (not the system's bundle) for this server.
             self._session.mount("https://", _TrustOnlyAdapter(self._ca_context(ca_pem)))
-        self._session.headers["User-Agent"] = USER_AGENT
+        self._session.headers["User-Agent"] = user_agent()  # the running program's version
         self._session.headers["Accept"] = "application/json, application/problem+json"
         self._session.trust_env = False  # no proxy or netrc settings sneaking in from the environment
 
