@@ -73,7 +73,7 @@ def _snapshot(session: Session) -> None:
     "/v1/sync/digest",
     response_model=DigestResponse,
     response_model_exclude_none=True,
-    responses=problems(401, 426),
+    responses=problems(401, 422, 426),
 )
 def digest(
     caller: Caller = Depends(current_caller),
