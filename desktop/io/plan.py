@@ -497,8 +497,8 @@ class _Planner:
         self.by_value: dict[tuple[str, str], list[str]] = {}
         self.stored_match: dict[str, str] = {}  # channel id -> its value as matched (E.164 for phones)
         self.priorities: dict[str, list[int]] = {}
-        # The shared rules, asked once per planned write with one cache for the whole import
-        # (the records read here are handed to it, so it reads them again from nowhere).
+        # The shared rules, asked about each planned write with one cache for the whole import
+        # (the records read here are handed to it, so asking reads nothing more).
         self.rules = WriteQuestions(store)
         self.organisations_called: dict[str, list[Organisation]] = {}
         self.functions_allowed: set[tuple[str, str]] = set()  # (record id, a row's fields for it) allowed
