@@ -14,13 +14,14 @@ from collections import OrderedDict
 from typing import Any
 
 from PySide6.QtCore import QAbstractListModel, QEvent, QModelIndex, QPointF, QSize, Qt, QTimer, Signal
-from PySide6.QtGui import QFont, QFontMetrics, QKeySequence, QPainter, QStaticText, QTransform
+from PySide6.QtGui import QFont, QFontMetrics, QKeySequence, QPainter, QPalette, QStaticText, QTransform
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QApplication,
     QLineEdit,
     QListView,
     QSplitter,
+    QStyle,
     QStyledItemDelegate,
     QStyleOptionViewItem,
     QVBoxLayout,
@@ -195,6 +196,7 @@ class ResultDelegate(QStyledItemDelegate):
 
     PAD = 6
     ROWS_KEPT = 256  # laid-out rows remembered (a screenful is about 15)
+    HIGHLIGHTED = QStyle.StateFlag.State_Selected | QStyle.StateFlag.State_MouseOver
 
     def __init__(self, parent=None) -> None:
         super().__init__(parent)
@@ -225,7 +227,11 @@ class ResultDelegate(QStyledItemDelegate):
         hit = index.data(HIT_ROLE)
         if hit is None:
             return super().paint(painter, option, index)
-        text, muted = theme.paint_row_background(painter, option)
+        if option.state & self.HIGHLIGHTED:
+            text, muted = theme.paint_row_background(painter, option)
+        else:  # the style draws nothing under a plain row: only its colours are needed
+            text = option.palette.color(QPalette.ColorRole.Text)
+            muted = theme.current(QApplication.instance()).qcolor("muted")
         rect = option.rect.adjusted(self.PAD + 2, self.PAD, -self.PAD - 2, -self.PAD)
         fonts = self.fonts(option.font)
         left, top = rect.left(), rect.top()
