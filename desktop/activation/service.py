@@ -92,6 +92,10 @@ class ActivationService:
         return may_write(self.store, "log_entries", "create", None,
                          {"activation_id": activation_id, "at": self.now(), "kind": "information", "text": "-"})
 
+    def may_end(self, activation_id: str):
+        """May this device end the activation (set ``ended_at``)? The window's [Avsluta]."""
+        return may_write(self.store, "activations", "update", activation_id, {"ended_at": self.now()})
+
     # --- activations ----------------------------------------------------------------------------
 
     def activate(
