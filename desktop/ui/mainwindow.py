@@ -392,7 +392,8 @@ class MainWindow(QMainWindow):
             reason = permission.text if permission is not None and not permission else ""
             action.setToolTip(reason or action.text())
             action.setStatusTip(reason)
-        self.activation_actions["activate"].setEnabled(self.current_forum() is not None)
+        # "Aktivera forum" stays enabled: with no forum chosen it says where to choose one (a
+        # disabled shortcut would be silent, and its state can lag a selection by a moment).
 
     def _detail(self):
         return getattr(self.stack.currentWidget(), "detail", None)
@@ -490,7 +491,8 @@ class MainWindow(QMainWindow):
                               QMessageBox.StandardButton.Ok, self)
             box.setObjectName("activationRefused")
             box.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
-            box.finished.connect(lambda _r: setattr(self, "activation_refusal", None))
+            focus = QApplication.focusWidget()
+            box.finished.connect(lambda _r: (setattr(self, "activation_refusal", None), self._refocus(focus)))
             self.activation_refusal = box
             bridge().report_info(permission.text)
             box.open()
@@ -500,9 +502,19 @@ class MainWindow(QMainWindow):
         dialog = ActivateDialog(self.activation_watch.service, forum_id, name, self)
         dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
         dialog.saved.connect(self._activated)
-        dialog.finished.connect(lambda _r: setattr(self, "activate_dialog", None))
+        focus = QApplication.focusWidget()
+        dialog.finished.connect(lambda _r: (setattr(self, "activate_dialog", None), self._refocus(focus)))
         self.activate_dialog = dialog
         dialog.open()
+
+    def _refocus(self, focus: QWidget | None) -> None:
+        """A dialog closed: the window active again, the focus where it was (not every platform
+        gives it back by itself)."""
+        import shiboken6
+
+        self.activateWindow()
+        if focus is not None and shiboken6.isValid(focus) and focus.isVisible():
+            focus.setFocus(Qt.FocusReason.PopupFocusReason)
 
     def _activated(self, activation_id: str) -> None:
         bridge().report_info(tr("Activated. The others see it after the next synchronisation."))

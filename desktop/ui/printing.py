@@ -22,6 +22,7 @@ from PySide6.QtGui import QAction
 from PySide6.QtWidgets import QApplication, QFileDialog, QMessageBox, QToolBar, QWidget
 
 from desktop.i18n import tr
+from desktop.ui.files import inside, remember, start_folder
 from desktop.ui.messages import bridge
 from desktop.ui.ops import QueryOp
 
@@ -61,14 +62,6 @@ def build_job(service: Any, spec: PrintSpec):
     if kind == "journal":
         return journal_job(service, record_id)
     return directory_job(service)
-
-
-def inside(path: Path, folder: Path) -> bool:
-    try:
-        path.resolve().relative_to(folder.resolve())
-        return True
-    except ValueError:
-        return False
 
 
 def plaintext_warning() -> str:
@@ -153,6 +146,7 @@ class Printing(QObject):
         dialog.setNameFilter(tr("PDF files (*.pdf)"))
         dialog.setDefaultSuffix("pdf")
         dialog.setLabelText(QFileDialog.DialogLabel.Accept, tr("Save"))
+        dialog.setDirectory(str(start_folder(self.data_dir)))  # never the current directory (files.py)
         dialog.selectFile(_file_name(job.title) + ".pdf")
         dialog.fileSelected.connect(lambda name: self.write_pdf(job, Path(name)))
         dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
@@ -176,6 +170,7 @@ class Printing(QObject):
         from desktop.printing.pages import write_pdf
 
         def done(pages: int) -> None:
+            remember(path)
             self.written = path
             bridge().report_info(tr("Saved {path} ({pages} pages). The PDF is not encrypted: keep it safe, and "
                                     "delete it when it is no longer needed.", path=path, pages=pages))

@@ -43,6 +43,7 @@ from PySide6.QtWidgets import (
 )
 
 from desktop.i18n import N_, ngettext, tr
+from desktop.ui.files import inside, remember, start_folder
 from desktop.ui.messages import describe_error
 from desktop.ui.ops import CollectionOp, ProgressRelay, QueryOp
 from desktop.ui.widgets import error_label, show_error
@@ -56,10 +57,14 @@ FORMATS = (("xlsx", N_("XLSX – for review rounds (one sheet per organisation)"
 SUFFIXES = {"xlsx": "xlsx", "csv": "csv", "vcf": "vcf"}
 
 
-def _file_dialog(parent: QWidget, title: str, name_filter: str, *, save: bool, suffix: str = "") -> QFileDialog:
-    """Qt's own file dialog (the same words everywhere, and reachable by keyboard in tests)."""
+def _file_dialog(parent: QWidget, title: str, name_filter: str, *, save: bool, suffix: str = "",
+                 data_dir: Path | None = None) -> QFileDialog:
+    """Qt's own file dialog (the same words everywhere, and reachable by keyboard in tests),
+    opening in the last folder used or the documents folder (files.py), never the current one."""
     dialog = QFileDialog(parent, title)
     dialog.setOption(QFileDialog.Option.DontUseNativeDialog, True)
+    dialog.setDirectory(str(start_folder(data_dir)))
+    dialog.fileSelected.connect(lambda name: remember(Path(name)))
     dialog.setNameFilter(name_filter)
     if save:
         dialog.setAcceptMode(QFileDialog.AcceptMode.AcceptSave)
@@ -70,6 +75,13 @@ def _file_dialog(parent: QWidget, title: str, name_filter: str, *, save: bool, s
         dialog.setFileMode(QFileDialog.FileMode.ExistingFile)
     dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
     return dialog
+
+
+def chosen_path(text: str, data_dir: Path | None) -> Path:
+    """The file a typed path names: a bare name lies in the dialogs' folder (files.py), not in
+    whatever the current directory happens to be."""
+    path = Path(text.strip()).expanduser()
+    return path if path.is_absolute() else start_folder(data_dir) / path
 
 
 class Progress(QWidget):
@@ -341,9 +353,9 @@ class ImportDialog(QDialog):
         """Read the file and plan the import (nothing is changed); a running preview is dropped."""
         from desktop.io import choose_organisation, plan_import, read_table
 
-        path = Path(self.path.text().strip()).expanduser()
-        if not str(path).strip() or str(path) == ".":
+        if not self.path.text().strip():
             return
+        path = chosen_path(self.path.text(), None)
         if self.progress.running:
             self.progress.cancel()
         self._generation += 1
@@ -608,7 +620,8 @@ class ExportDialog(QDialog):
 
     def choose_file(self) -> None:
         code = self.format.currentData()
-        dialog = _file_dialog(self, tr("Export – not encrypted"), f"{code.upper()} (*.{code})", save=True, suffix=code)
+        dialog = _file_dialog(self, tr("Export – not encrypted"), f"{code.upper()} (*.{code})", save=True, suffix=code,
+                              data_dir=self.data_dir)
         dialog.setObjectName("exportFileDialog")
         dialog.selectFile("samverka-katalog." + code)
         dialog.fileSelected.connect(self.path.setText)
@@ -620,13 +633,12 @@ class ExportDialog(QDialog):
 
     def run_export(self) -> None:
         from desktop.io import export_directory
-        from desktop.ui.printing import inside
 
         text = self.path.text().strip()
         if not text:
             self._refuse(tr("Choose the file to write (Alt+C)."))
             return
-        out = Path(text).expanduser()
+        out = chosen_path(text, self.data_dir)
         if out.is_dir():
             self._refuse(tr("{path} is a folder. Name the file to write.", path=out))
             return
@@ -657,6 +669,7 @@ class ExportDialog(QDialog):
         self.progress.stop()
         self.export_button.setEnabled(True)
         self.result = result
+        remember(Path(result.path))
         organisations = ngettext("{n} organisation", "{n} organisations", result.organisations).format(n=result.organisations)
         counts = count_words({"functions": result.functions, "channels": result.channels})
         text = tr("Wrote {path}: {organisations}, {counts}.", path=result.path, organisations=organisations, counts=counts)

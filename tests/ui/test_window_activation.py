@@ -50,7 +50,7 @@ def activate(running, reason: str, *, exercise: bool) -> str:
     chosen = dialog.exercise if exercise else dialog.real
     running.qtbot.waitUntil(chosen.isChecked)
     running.key(Qt.Key.Key_Return)
-    running.qtbot.waitUntil(lambda: main.activate_dialog is None)
+    running.qtbot.waitUntil(lambda: main.activate_dialog is None and "activations" in main.views, timeout=10_000)
     view = main.views["activations"]
     running.qtbot.waitUntil(lambda: view.page.call is not None and view.page.summary is not None
                             and view.page.summary.reason == reason and focused("callList"), timeout=10_000)
