@@ -4,7 +4,8 @@
 without one it says so in the user's language and points to the command line. The window
 takes the organisation's profile (the build's baked one, or ``SAMVERKA_PROFILE``); a broken
 profile stops the start with a message naming what is wrong. ``samverka --smoke-test`` checks
-an installation (desktop/smoke.py). Input piped in
+an installation (desktop/smoke.py; run from here before anything else is imported, and listed
+in the CLI's help, which runs it too). Input piped in
 (`echo tib | samverka`) goes to the command line, which reads it. Every subcommand is the
 CLI's (desktop/cli.py). The window path does not import the CLI or the store, so that the first
 window is up as fast as Qt allows (the store is imported on a side thread meanwhile).

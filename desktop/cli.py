@@ -23,7 +23,8 @@ import sqlcipher3.dbapi2 as sqlcipher
 from sqlalchemy import exc as sa_exc
 
 from desktop import session as sessions
-from desktop.i18n import LANGUAGES, N_, NP_, _, label, set_language, tr
+from desktop.__main__ import SMOKE_TEST  # __main__ runs the smoke test before importing this module
+from desktop.i18n import LANGUAGES, N_, NP_, _, label, language_from_environment, set_language, tr
 from desktop.store import Store, StoreError
 from desktop.store import meta
 from desktop.store.connection import damage_error, is_damage, silence_sqlcipher_log
@@ -35,6 +36,7 @@ from desktop.views import COLLECTION_NAMES, ChannelRow, field_word, find_record,
 from desktop import views
 from desktop.vault import DATABASE_FILE, KdfParams, Vault, VaultError, calibrate_kdf
 from desktop.store.store import META_SEARCH_OWN_ORG
+from desktop.version import version_text
 
 EXIT_OK = 0
 EXIT_USER_ERROR = 1
@@ -500,12 +502,62 @@ def _sync_errors(work: Callable[[], int]) -> int:
         raise UserError(str(error)) from None
 
 
+def _profile_file() -> str | None:
+    """The file the organisation profile is read from, as desktop.profile.startup_profile
+    chooses it: SAMVERKA_PROFILE, else the one baked into this frozen build."""
+    from desktop.profile import PROFILE_ENV
+    from desktop.resources import BAKED_PROFILE, baked_file
+
+    chosen = os.environ.get(PROFILE_ENV)
+    if chosen:
+        return str(Path(chosen).expanduser())
+    baked = baked_file(BAKED_PROFILE)
+    return str(baked) if baked is not None else None
+
+
+def _enroll_target(args: argparse.Namespace) -> tuple[str, str | None, str | None]:
+    """(server, CA as PEM text, the CA's name) for ``enroll``: --server and --ca, each
+    defaulting to the organisation profile's, and a line saying which profile gave what."""
+    from desktop.profile import ProfileError, startup_profile
+
+    if args.server and args.ca:
+        return args.server, None, None
+    try:
+        profile = startup_profile()
+    except ProfileError as error:
+        raise UserError(str(error)) from None
+    if profile is None:
+        if not args.server:
+            raise UserError(tr(
+                "Name the organisation's server: samverka enroll --server URL --code CODE "
+                "(this installation has no organisation profile that names it)."
+            ))
+        return args.server, None, None
+    file = _profile_file()
+    server, ca_pem, ca_name = args.server, None, None
+    taken = []
+    if not server:
+        server = profile.server_url
+        taken.append(tr("the server {server}", server=server))
+    if not args.ca and profile.ca_pem:
+        ca_pem, ca_name = profile.ca_pem, file
+        taken.append(tr("its CA certificate"))
+    if taken:
+        print(tr(
+            "From the organisation profile of {organisation} ({file}): {what}.",
+            organisation=profile.organisation_name, file=file, what=tr(" and ").join(taken),
+        ))
+    return server, ca_pem, ca_name
+
+
 def cmd_enroll(args: argparse.Namespace) -> int:
     from desktop.syncer.enroll import enroll
 
+    server, ca_pem, ca_name = _enroll_target(args)
+
     def work(store: Store) -> None:
         enrolled = enroll(
-            store, args.server, args.code, device_name=args.name, ca_file=args.ca
+            store, server, args.code, device_name=args.name, ca_file=args.ca, ca_pem=ca_pem, ca_name=ca_name,
         )
         print(syncer_message(
             "syncer.re_enrolled" if enrolled.again else "syncer.enrolled",
@@ -700,8 +752,16 @@ def build_parser() -> argparse.ArgumentParser:
         "--data-dir", type=Path, default=None, metavar=tr("FOLDER"),
         help=tr("data folder (default: SAMVERKA_DATA_DIR or the system's data folder)"),
     )
-    parser.add_argument("--lang", choices=LANGUAGES, help=tr(
-        "language: sv or en (otherwise SAMVERKA_LANG, otherwise the language chosen in the window, otherwise sv)"))
+    parser.add_argument(
+        "--lang", choices=LANGUAGES,
+        help=tr("language: sv or en (default: SAMVERKA_LANG, the window's setting, the organisation profile's, Swedish)"),
+    )
+    parser.add_argument("--version", action="version", version=version_text(), help=tr("show the version and exit"))
+    parser.add_argument(
+        SMOKE_TEST, action="store_true",
+        help=tr("check this installation: the profile, the translations, and the window through a "
+                "first run with a throwaway vault (nothing is kept); exit 1 and the reason when a step fails"),
+    )
     commands = parser.add_subparsers(dest="command", metavar=tr("COMMAND"), title=tr("commands"))
 
     init = commands.add_parser("init", help=tr("create a new encrypted vault"))
@@ -735,9 +795,15 @@ def build_parser() -> argparse.ArgumentParser:
     ).set_defaults(func=cmd_check)
 
     enroll = commands.add_parser("enroll", help=tr("connect the vault to the organisation's server (one-time code)"))
-    enroll.add_argument("--server", required=True, metavar="URL", help=tr("the server's address, https://…"))
+    enroll.add_argument(
+        "--server", metavar="URL",
+        help=tr("the server's address, https://… (default: the organisation profile's)"),
+    )
     enroll.add_argument("--code", required=True, metavar=tr("CODE"), help=tr("the enrollment code from the administrator"))
-    enroll.add_argument("--ca", metavar=tr("FILE"), help=tr("the organisation's CA certificate (PEM)"))
+    enroll.add_argument(
+        "--ca", metavar=tr("FILE"),
+        help=tr("the organisation's CA certificate (PEM; default: the organisation profile's)"),
+    )
     enroll.add_argument("--name", metavar=tr("DEVICE_NAME"), help=tr("the device's name (default: the computer's name)"))
     enroll.set_defaults(func=cmd_enroll)
 
@@ -780,23 +846,37 @@ def _language_from_argv(argv: Sequence[str]) -> str | None:
     return None
 
 
-def chosen_language(argv: Sequence[str]) -> str | None:
-    """One language setting for the CLI and the window, first that is given: ``--lang``, then
-    ``SAMVERKA_LANG`` (read by desktop.i18n itself), then the language chosen in the window's
-    settings, then Swedish."""
-    given = _language_from_argv(argv)
-    if given or os.environ.get("SAMVERKA_LANG"):
-        return given
-    from desktop.ui.settings import load_settings  # Qt-free: the window's settings.json
+def start_language(argv: Sequence[str]) -> str | None:
+    """The language of this run, in the order desktop/i18n.py gives: --lang, else
+    SAMVERKA_LANG (None: ``language()`` reads it), else the window's setting, else the
+    organisation profile's (a broken profile is said by the command that needs it), else None."""
+    chosen = _language_from_argv(argv)
+    if chosen or language_from_environment():
+        return chosen
+    from desktop.profile import ProfileError, startup_profile
+    from desktop.ui.settings import load_settings
 
-    return load_settings().language
+    setting = load_settings().language
+    if setting:
+        return setting
+    try:
+        profile = startup_profile()
+    except ProfileError:
+        return None
+    return profile.language if profile is not None else None
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
-    set_language(chosen_language(argv))
+    set_language(start_language(argv))
     parser = build_parser()
     args = parser.parse_args(argv)
+    if args.smoke_test:
+        if args.command:
+            parser.error(tr("{option} takes no command", option=SMOKE_TEST))
+        from desktop.smoke import run_smoke_test
+
+        return run_smoke_test()
     if args.data_dir is None:
         args.data_dir = sessions.default_data_dir()
     command = getattr(args, "func", cmd_start)

@@ -2,8 +2,14 @@
 
 English source strings, translated through gettext (Picard's way): the Swedish catalog is
 ``desktop/locale/sv/LC_MESSAGES/samverka.po`` with its compiled ``.mo`` beside it, kept up to
-date by ``scripts/i18n`` (``pybabel extract/update/compile``). Swedish is the default language;
-``SAMVERKA_LANG=en``, ``--lang en`` or the window's setting chooses English.
+date by ``scripts/i18n`` (``pybabel extract/update/compile``). Swedish is the default language.
+
+Which language a start speaks, window and command line alike (the one place this is written):
+``--lang``, else ``SAMVERKA_LANG``, else the window's setting (``settings.json``,
+desktop/ui/settings.py), else the organisation profile's ``defaults.language``
+(desktop/profile.py), else Swedish. The window applies it in desktop/app.py (where a settings
+file not yet written holds the profile's language), the command line in
+``desktop.cli.start_language``.
 
 How code marks its texts:
 - ``tr("No matches for “{text}”.", text=text)``: translate now and fill ``{name}`` fields;
@@ -50,10 +56,15 @@ def set_language(lang: str | None) -> None:
     _chosen = _normalise(lang)
 
 
+def language_from_environment() -> str | None:
+    """``SAMVERKA_LANG`` when it names a language Samverka speaks, else None."""
+    return _normalise(os.environ.get("SAMVERKA_LANG"))
+
+
 def language() -> str:
     """The language in use: the chosen one, else SAMVERKA_LANG, else Swedish."""
     return (
-        _scoped.get() or _chosen or _normalise(os.environ.get("SAMVERKA_LANG")) or DEFAULT_LANGUAGE
+        _scoped.get() or _chosen or language_from_environment() or DEFAULT_LANGUAGE
     )
 
 

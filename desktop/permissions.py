@@ -44,21 +44,31 @@ def local_actor(store: Any) -> Actor | None:
 
 
 class LocalFacts:
-    """sync.rules.Facts answered from the local store (one instance per question or per view:
-    it caches what it read)."""
+    """sync.rules.Facts answered from the local store (one instance per question, per view or
+    per batch of writes: it caches what it read)."""
 
     def __init__(self, store: Any, own_organisation: str | None) -> None:
         self._store = store
         self._own = own_organisation or ""
         self._records: dict[tuple[str, str], RecordView | None] = {}
+        self._known: dict[tuple[str, str], dict[str, Any]] = {}  # rows handed in, not yet asked about
         self._forums: dict[str, frozenset[str]] = {}
+
+    def know(self, collection: str, record_id: str, row: dict[str, Any]) -> None:
+        """A record the caller has read already (``Store.get``'s shape), or one it is about to
+        create (``{"fields": …}``: it is this device's organisation's, as a new record is)."""
+        key = (collection, str(record_id))
+        self._records.pop(key, None)
+        self._known[key] = row
 
     def record(self, collection: str, record_id: str | None) -> RecordView | None:
         if not record_id:
             return None
         key = (collection, str(record_id))
         if key not in self._records:
-            row = self._store.get(collection, str(record_id))
+            row = self._known.pop(key, None)
+            if row is None:
+                row = self._store.get(collection, str(record_id))
             self._records[key] = None if row is None else self.view(row)
         return self._records[key]
 
@@ -85,22 +95,28 @@ class LocalFacts:
 
 @dataclass(frozen=True)
 class Permission:
-    """The answer for a person: allowed, or why not in words (and whose record it is)."""
+    """The answer for a person: allowed, or why not in words (and whose record it is).
+
+    ``text`` is in the language of the moment it was asked; ``words()`` makes it again in the
+    language of the moment it is shown (for answers kept and shown later, as an import's
+    refused rows are)."""
 
     allowed: bool
     reason: Reason | None = None
     owner_org: str | None = None
     field: str | None = None
     text: str = ""
+    owner_name: str | None = None
 
     def __bool__(self) -> bool:
         return self.allowed
 
+    def words(self) -> str:
+        return "" if self.allowed else _words(self.reason, self.owner_name)
 
-def _words(decision: Decision, store: Any) -> str:
+
+def _words(reason: Reason | None, owner: str | None) -> str:
     """The refusal as a person reads it: "Skrivskyddad: ägs av Trafikverket." and why."""
-    owner = _organisation_name(store, decision.owner_org)
-    reason = decision.reason
     if reason is Reason.APPEND_ONLY:
         return tr("Read-only: journal entries are never changed; write a new entry that corrects it.")
     if reason is Reason.SERVER_ONLY:
@@ -128,10 +144,18 @@ def _organisation_name(store: Any, organisation_id: str | None) -> str | None:
     return fields.get("name") or fields.get("short_name")
 
 
-def _answer(decision: Decision, store: Any) -> Permission:
+def _answer(decision: Decision, store: Any, names: dict[str | None, str | None] | None = None) -> Permission:
+    """The decision for a person; ``names`` caches organisation names across answers."""
     if decision.allowed:
         return Permission(True, owner_org=decision.owner_org)
-    return Permission(False, decision.reason, decision.owner_org, decision.field, _words(decision, store))
+    owner = decision.owner_org
+    names = {} if names is None else names
+    if owner not in names:
+        names[owner] = _organisation_name(store, owner)
+    name = names[owner]
+    return Permission(
+        False, decision.reason, owner, decision.field, _words(decision.reason, name), owner_name=name,
+    )
 
 
 def may_edit(store: Any, collection: str, record_id: str | None = None) -> Permission:
@@ -152,9 +176,39 @@ def may_write(
     """May this device do ``op`` ("create", "update", "delete") setting ``fields``? Asked
     with the values, so that references decide (a journal entry's activation, a channel's
     function, an activation's forum)."""
-    actor = local_actor(store)
-    if actor is None:
-        return Permission(True)
-    facts = LocalFacts(store, actor.organisation_id)
-    current = facts.record(collection, record_id) if record_id is not None else None
-    return _answer(decide(actor, collection, op, current, fields, facts), store)  # type: ignore[arg-type]
+    return WriteQuestions(store).may_write(collection, op, record_id, fields)
+
+
+class WriteQuestions:
+    """``may_write`` for many writes of one piece of work (an import's rows): the actor is read
+    once, and one LocalFacts (with its cache) and the organisations' names serve every question.
+
+    ``know`` hands it records the caller has read already; ``planned`` a record the work will
+    create before it is stored (so that a new function's channels may hang on it). A standalone
+    vault (``standalone``) is allowed everything, as ``may_write`` says.
+    """
+
+    def __init__(self, store: Any) -> None:
+        self._store = store
+        self.actor = local_actor(store)
+        self.facts = LocalFacts(store, self.actor.organisation_id) if self.actor is not None else None
+        self._names: dict[str | None, str | None] = {}
+
+    @property
+    def standalone(self) -> bool:
+        return self.actor is None
+
+    def know(self, collection: str, row: dict[str, Any]) -> None:
+        if self.facts is not None:
+            self.facts.know(collection, row["record_id"], row)
+
+    def planned(self, collection: str, record_id: str, fields: dict[str, Any]) -> None:
+        if self.facts is not None:
+            self.facts.know(collection, record_id, {"fields": fields})
+
+    def may_write(self, collection: str, op: str, record_id: str | None, fields: dict[str, Any]) -> Permission:
+        if self.actor is None or self.facts is None:
+            return Permission(True)
+        current = self.facts.record(collection, record_id) if record_id is not None else None
+        decision = decide(self.actor, collection, op, current, fields, self.facts)  # type: ignore[arg-type]
+        return _answer(decision, self._store, self._names)

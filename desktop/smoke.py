@@ -21,7 +21,6 @@ the failed step and the reason on stderr.
 
 from __future__ import annotations
 
-import json
 import os
 import secrets
 import sys
@@ -32,6 +31,7 @@ from pathlib import Path
 from typing import Any, Callable
 
 from desktop.i18n import tr
+from desktop.version import build_info, program_version
 
 EXIT_FAILED = 1
 STEP_SECONDS = 60.0  # a step that takes longer than this is broken, not slow
@@ -69,19 +69,6 @@ def _wait(condition: Callable[[], bool], seconds: float = STEP_SECONDS) -> bool:
     loop.exec()
     poll.stop()
     return condition()
-
-
-def build_info() -> dict[str, Any]:
-    """What installer/build.py recorded about this build ({} when running from source)."""
-    from desktop.resources import BUILD_INFO, baked_file
-
-    path = baked_file(BUILD_INFO)
-    if path is None:
-        return {}
-    try:
-        return json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, ValueError):
-        return {}
 
 
 def check_profile() -> Any:
@@ -206,9 +193,8 @@ def run_smoke_test() -> int:
     os.environ["QT_QPA_PLATFORM"] = "offscreen"
     os.environ["SAMVERKA_FAST_KDF"] = "1"  # the vault is thrown away: OWASP's minimum is enough
     started = time.perf_counter()
-    info = build_info()
-    version = info.get("version")
-    which = ", ".join([version, info.get("organisation") or "-"]) if version else tr("from source")
+    info = build_info()  # the version is the build's (desktop/version.py), as the server is told
+    which = ", ".join([program_version(), (info.get("organisation") or "-") if info else tr("from source")])
     _say(tr("Samverka smoke test ({build})", build=which))
     try:
         with tempfile.TemporaryDirectory(prefix="samverka-smoke-") as folder:

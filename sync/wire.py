@@ -199,6 +199,12 @@ class DigestResponse(_Model):
     collections: dict[str, CollectionDigest]
     cursor: str = Field(description="the position the digest was taken at (a pull cursor)")
     server_time: str
+    compacted_through: int | None = Field(
+        default=None,
+        description="only when asked for (leave_out_compacted=true): the compaction watermark, "
+        "the highest seq at or below which tombstones may be gone; the collections then leave "
+        "out every record this device's full pull returns as a tombstone at or below it",
+    )
 
 
 class EnrollmentCodeRequest(_Model):

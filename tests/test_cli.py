@@ -431,3 +431,54 @@ def test_the_cli_speaks_the_language_chosen_in_the_window(demo_vault, tmp_path):
     assert "Inga träffar" in search("--lang", "sv", SAMVERKA_LANG="")  # the option before both
     save_settings(Settings(language=None), config / "settings.json")
     assert "Inga träffar" in search(SAMVERKA_LANG="")  # nothing chosen: Swedish
+
+
+def test_help_lists_every_option_and_version_names_the_program(tmp_path):
+    shown = run(tmp_path, "--help", passphrase=None, SAMVERKA_LANG="en")
+    assert shown.returncode == 0
+    for option in ("--smoke-test", "--version", "--data-dir", "--lang"):
+        assert option in shown.stdout
+    from desktop.version import program_version
+
+    version = run(tmp_path, "--version", passphrase=None)
+    assert version.returncode == 0 and version.stdout.strip() == f"Samverka {program_version()}"
+    together = run(tmp_path, "--smoke-test", "search", "tib", passphrase=None, SAMVERKA_LANG="en")
+    assert together.returncode == 2 and "--smoke-test takes no command" in together.stderr
+
+
+PROFILE_IN_ENGLISH = '''format = 1
+[organisation]
+name = "SOS Alarm"
+id = "2f50df03-40f6-513b-8f64-36a63d4f40b9"
+slug = "sos-alarm"
+[server]
+url = "https://samverka.sosalarm.example"
+[defaults]
+language = "en"
+'''
+
+
+@pytest.mark.parametrize("lang_option, environment, setting, expected", [
+    (None, "", None, "en"),  # the profile's language, when nothing else says
+    (None, "", "sv", "sv"),  # the window's setting before the profile's
+    (None, "sv", None, "sv"),  # SAMVERKA_LANG before the window's setting and the profile
+    ("en", "sv", "sv", "en"),  # --lang before everything
+])
+def test_the_command_line_speaks_the_language_chosen_in_the_documented_order(
+        tmp_path, lang_option, environment, setting, expected):
+    profile = tmp_path / "profile.toml"
+    profile.write_text(PROFILE_IN_ENGLISH, encoding="utf-8")
+    config = tmp_path / "config"
+    config.mkdir()
+    if setting is not None:
+        (config / "settings.json").write_text(json.dumps({"version": 1, "language": setting}), encoding="utf-8")
+    args = ["--lang", lang_option] if lang_option else []
+    shown = run(tmp_path / "data", *args, "--help", passphrase=None, SAMVERKA_LANG=environment,
+                SAMVERKA_PROFILE=str(profile), SAMVERKA_CONFIG_DIR=str(config))
+    assert shown.returncode == 0, shown.stderr
+    assert shown.stdout.startswith({"en": "usage:", "sv": "användning:"}[expected]), shown.stdout[:40]
+
+
+def test_without_a_profile_or_a_setting_the_command_line_speaks_swedish(tmp_path):
+    shown = run(tmp_path / "data", "--help", passphrase=None, SAMVERKA_LANG="", SAMVERKA_CONFIG_DIR=str(tmp_path))
+    assert shown.stdout.startswith("användning:")

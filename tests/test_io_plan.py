@@ -319,6 +319,66 @@ def test_a_standalone_vault_needs_the_organisation_named(demo_store):
     assert made.create and made.name == "Solan stad"
 
 
+def _enrolled_region(store):
+    """A vault enrolled for Trafikverket, with SOS Alarm's function and channel as the server sent them."""
+    from tests.test_permissions import ORG_A, ORG_B, enrol, pulled
+
+    for org, name in ((ORG_A, "Trafikverket"), (ORG_B, "SOS Alarm")):
+        pulled(store, "organisations", org, record_id=org, name=name)
+    own = pulled(store, "functions", ORG_A, organisation_id=ORG_A, name="Trafikledare")
+    other = pulled(store, "functions", ORG_B, organisation_id=ORG_B, name="TiB")
+    other_channel = pulled(store, "channels", ORG_B, function_id=other, kind="email", value="tib@sos.example")
+    enrol(store, ORG_A)
+    return ORG_A, own, other, other_channel
+
+
+def _rows_of_others(other: str, other_channel: str) -> list[list]:
+    header = ["Organisation", "Funktion", "Typ", "Kontaktväg", "Funktions-ID", "Kontaktvägs-ID"]
+    return [
+        header,
+        ["Trafikverket", "Ny trafikledning", "Mobil", "070-174 06 40", None, None],  # 2: own, new
+        ["Trafikverket", "Trafikledare", "Mobil", "070-174 06 41", None, None],  # 3: own, a new channel
+        ["SOS Alarm", "TiB", "Mobil", "070-174 06 42", None, None],  # 4: another's by its cell
+        ["Trafikverket", "TiB", "Mobil", "070-174 06 43", other, None],  # 5: another's function by id
+        ["Trafikverket", "Trafikledare", "E-post", "tib@sos.example", None, other_channel],  # 6: another's channel
+        ["Okänd kommun", "Stab", "Mobil", "070-174 06 44", None, None],  # 7: no such organisation here
+    ]
+
+
+def test_an_enrolled_vault_refuses_rows_with_the_shared_rules_words(empty_store, tmp_path):
+    """Each planned write is asked of desktop/permissions.py (the table the server enforces):
+    a row of another organisation is refused in the rules' words, in the language of the moment
+    it is shown; own rows are planned and imported."""
+    from desktop.i18n import in_language
+
+    org, own, other, other_channel = _enrolled_region(empty_store)
+    path = write_csv(tmp_path / "lista.csv", _rows_of_others(other, other_channel))
+    plan = prepare_import(empty_store, path, organisation=choose_organisation(empty_store, None, device_organisation=org))
+    assert reasons(plan) == [(4, "row.not_allowed"), (5, "row.not_allowed"), (6, "row.not_allowed"),
+                             (7, "row.other_organisation")]
+    with in_language("sv"):
+        assert {r.reason() for r in plan.refused[:3]} == {"Skrivskyddad: ägs av SOS Alarm."}
+    with in_language("en"):
+        assert {r.reason() for r in plan.refused[:3]} == {"Read-only: owned by SOS Alarm."}
+    result = apply_import(empty_store, plan, import_valid_rows=True)
+    assert result.created == {"functions": 1, "channels": 2} and result.left_out == 4
+    assert empty_store.get("functions", other)["fields"]["name"] == "TiB"
+    assert empty_store.get("channels", other_channel)["fields"]["value"] == "tib@sos.example"
+    assert len(empty_store.list("channels", function_id=own)) == 1
+
+
+def test_a_standalone_vault_keeps_to_the_organisation_named_with_org(empty_store, tmp_path):
+    """Permissions allow everything in a vault not enrolled: the import itself keeps to --org."""
+    from desktop.syncer.engine import META_DEVICE_ID
+
+    _, _, other, other_channel = _enrolled_region(empty_store)
+    empty_store.set_meta(META_DEVICE_ID, None)  # not enrolled after all
+    path = write_csv(tmp_path / "lista.csv", _rows_of_others(other, other_channel))
+    plan = prepare_import(empty_store, path, organisation=organisation(empty_store, "Trafikverket"))
+    assert reasons(plan) == [(4, "row.other_organisation"), (5, "row.key_other_organisation"),
+                             (6, "row.key_other_organisation"), (7, "row.other_organisation")]
+
+
 # --- all or nothing ---------------------------------------------------------------------------------
 
 

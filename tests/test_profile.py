@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 
 from desktop.i18n import in_language
+from desktop.version import program_version
 from desktop.profile import (
     PROFILE_ENV,
     Profile,
@@ -229,7 +230,7 @@ def test_the_smoke_test_passes_from_source_with_a_profile(tmp_path: Path) -> Non
                         "--smoke-test")
     assert done.returncode == 0, done.stderr
     lines = done.stdout.splitlines()
-    assert lines[0] == "Samverka smoke test (from source)"
+    assert lines[0] == f"Samverka smoke test ({program_version()}, from source)"
     assert any(line.startswith("  profile: SOS Alarm — server https://samverka.sosalarm.example") for line in lines)
     assert any("“tib sos” →" in line for line in lines) and lines[-1].startswith("Smoke test passed")
     assert not (tmp_path / ".local").exists()
@@ -242,3 +243,33 @@ def test_the_smoke_test_fails_on_a_broken_profile(tmp_path: Path) -> None:
     done = _run_program({PROFILE_ENV: str(path), "SAMVERKA_LANG": "en"}, "--smoke-test")
     assert done.returncode == 1
     assert "Smoke test FAILED at “profile”" in done.stderr and "defaults.language" in done.stderr
+
+
+def test_a_frozen_build_is_the_version_it_was_built_as(monkeypatch, tmp_path: Path) -> None:
+    """installer/build.py's --version, baked into build-info.json, is the running program's
+    version everywhere (``samverka --version``, the User-Agent), not the package metadata the
+    build copied in (pyproject.toml's, whatever the build was called)."""
+    from desktop import version
+
+    bundle = _frozen_bundle(tmp_path, monkeypatch, GOOD)
+    (bundle / "resources" / "build-info.json").write_text(
+        '{"version": "2026.3.1", "organisation": "Polismyndigheten i Stockholms län", '
+        '"built_at": "2026-03-01T08:00:00+00:00", "commit": "abc1234"}', encoding="utf-8")
+    version.build_info.cache_clear()
+    version.program_version.cache_clear()
+    try:
+        assert version.program_version() == "2026.3.1" != _installed_version()
+        assert version.user_agent() == "Samverka/2026.3.1"
+        assert version.version_text() == (
+            "Samverka 2026.3.1 (Polismyndigheten i Stockholms län, 2026-03-01T08:00:00+00:00, abc1234)")
+    finally:
+        version.build_info.cache_clear()
+        version.program_version.cache_clear()
+    monkeypatch.undo()
+    assert version.program_version() == _installed_version()  # from source: the distribution's
+
+
+def _installed_version() -> str:
+    from importlib import metadata
+
+    return metadata.version("samverka")

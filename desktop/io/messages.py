@@ -179,6 +179,8 @@ IO_MESSAGES: dict[str, str] = {
         "wrote it, or clear the cell to match by name."
     ),
     "row.other_organisation": N_("The row belongs to “{organisation}”; this import writes only for {allowed}."),
+    # the shared rules' refusal ("Read-only: owned by Trafikverket."), desktop/permissions.py
+    "row.not_allowed": N_("{reason}"),
     "row.function_key_unknown": N_(
         "The ID in column “{column}” names no function in this vault. Clear the cell to "
         "create the function anew, or use a sheet exported from this vault."

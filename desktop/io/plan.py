@@ -10,8 +10,14 @@ empty cell clears an optional field); a column it lacks leaves that field alone.
 one function must agree on the function's fields; a row that repeats an earlier one, or says
 otherwise about the same function or channel, is refused with the line of the other.
 
-Only the importing organisation's functions and channels are written (SYNC.md rule 6: a device
-writes what its organisation owns): a row of another organisation is refused, by row.
+Whose records a row may write is the shared rules' answer (desktop/permissions.py ``may_write``,
+the table the server enforces on every pushed change, sync/rules.py): in an enrolled vault each
+row's planned creates and updates are asked, and a row the rules refuse (another organisation's,
+by its Organisation cell or a key of another organisation's record) is refused with the rules'
+words ("Skrivskyddad: ägs av Trafikverket."). A standalone vault may write everything it holds,
+so there the import keeps to the organisation named with ``--org`` and refuses rows of others
+itself. Either way an import writes for one organisation: a row the rules would allow for
+another (none do today) is still refused as another organisation's.
 """
 
 from __future__ import annotations
@@ -52,6 +58,7 @@ from desktop.io.columns import (
 from desktop.io.errors import OrganisationError, check_cancel
 from desktop.io.messages import Later, io_message, later
 from desktop.io.read import Location, Progress, Row, Sheet, Table, read_table
+from desktop.permissions import WriteQuestions
 from desktop.store.messages import CHANNEL_KIND_LABELS
 from desktop.store.phones import normalise_phone
 from desktop.store.store import META_CURSOR
@@ -440,6 +447,28 @@ class _ChannelPlan:
     location: Location
 
 
+def _written(channel: _Channel) -> dict[str, Any]:
+    """The fields a row writes to a channel (what the rules are asked with)."""
+    return {"kind": channel.kind, "value": channel.value, **channel.fields}
+
+
+def _changed(current: dict, stated: dict[str, Any]) -> dict[str, Any]:
+    """The stated fields whose value differs from the stored one (what an update writes)."""
+    return {n: v for n, v in stated.items() if not _same(current.get(n), v)}
+
+
+def _channel_changed(current: dict, current_match: str, channel: _Channel) -> dict[str, Any]:
+    """What a row's channel changes in the stored one (its value compared as it is matched:
+    ``current_match``)."""
+    changed: dict[str, Any] = {}
+    if channel.kind != current["kind"]:
+        changed["kind"] = channel.kind
+    if channel.match != current_match:
+        changed["value"] = channel.value
+    changed.update(_changed(current, channel.fields))
+    return changed
+
+
 def _same(a: Any, b: Any) -> bool:
     """Equal as far as a person can tell: None and "" alike, text by its content."""
     if a in (None, "") and b in (None, ""):
@@ -466,20 +495,29 @@ class _Planner:
         self.by_name: dict[str, list[str]] = {}
         self.stored_channels: dict[str, dict] = {}
         self.by_value: dict[tuple[str, str], list[str]] = {}
+        self.stored_match: dict[str, str] = {}  # channel id -> its value as matched (E.164 for phones)
         self.priorities: dict[str, list[int]] = {}
+        # The shared rules, asked about each planned write with one cache for the whole import
+        # (the records read here are handed to it, so asking reads nothing more).
+        self.rules = WriteQuestions(store)
+        self.organisations_called: dict[str, list[Organisation]] = {}
+        self.functions_allowed: set[tuple[str, str]] = set()  # (record id, a row's fields for it) allowed
         if not organisation.create:
             for record in store.list("functions", organisation_id=organisation.record_id):
                 fid = record["record_id"]
                 self.stored_functions[fid] = record["fields"]
                 self.by_name.setdefault(_name_key(record["fields"]["name"] or ""), []).append(fid)
+                self.rules.know("functions", record)
             for record in store.list("channels"):
                 fields = record["fields"]
                 fid = fields["function_id"]
                 if fid not in self.stored_functions:
                     continue
+                self.rules.know("channels", record)
                 cid = record["record_id"]
                 self.stored_channels[cid] = fields
                 match = _match_text(fields["kind"], fields["value"] or "")
+                self.stored_match[cid] = match
                 self.by_value.setdefault((fid, match), []).append(cid)
                 if fields.get("priority") is not None:
                     self.priorities.setdefault(fid, []).append(fields["priority"])
@@ -501,7 +539,7 @@ class _Planner:
             fid = row.function_key
             if fid in self.stored_functions:
                 return fid, fid, self.stored_functions[fid]
-            self._foreign("functions", fid, header("function_key"), "row.function_key_unknown")
+            self._foreign("functions", fid, header("function_key"), "row.function_key_unknown", row.function_fields)
         name_key = _name_key(row.function_fields["name"])
         found = self.by_name.get(name_key, [])
         if len(found) > 1:
@@ -514,13 +552,17 @@ class _Planner:
         identity = ("new", name_key)
         return identity, self._derived_id(f"function\n{name_key}"), None
 
-    def _foreign(self, collection: str, record_id: str, column: str, unknown_key: str) -> None:
-        """A key of no record of this organisation: say whose it is, or that it is gone."""
+    def _foreign(
+        self, collection: str, record_id: str, column: str, unknown_key: str, fields: dict[str, Any]
+    ) -> None:
+        """A key of no record of this organisation: that it is gone, or the rules' refusal of
+        updating it with ``fields``, or whose it is."""
         record = self.store.get(collection, record_id)
         if record is None:
             raise Problem(unknown_key, {"column": column})
         if record["deleted"]:
             raise Problem("row.key_deleted", {"column": column})
+        self._allowed(collection, "update", record_id, fields)
         owner_id = record["fields"].get("organisation_id")
         if collection == "channels":
             function = self.store.get("functions", record["fields"].get("function_id"))
@@ -538,7 +580,7 @@ class _Planner:
             cid = channel.key
             current = self.stored_channels.get(cid)
             if current is None:
-                self._foreign("channels", cid, header("channel_key"), "row.channel_key_unknown")
+                self._foreign("channels", cid, header("channel_key"), "row.channel_key_unknown", _written(channel))
             if current["function_id"] != function_id:
                 owner = self.stored_functions.get(current["function_id"], {})
                 raise Problem("row.channel_key_elsewhere", {
@@ -557,12 +599,62 @@ class _Planner:
         identity = ("new", function, channel.match)
         return identity, self._derived_id(f"channel\n{function}\n{channel.match}"), None
 
+    # --- what the rules say
+
+    def _allowed(self, collection: str, op: str, record_id: str | None, fields: dict[str, Any]) -> None:
+        """The shared rules' refusal of one planned write, in their words (a standalone vault:
+        everything is allowed)."""
+        permission = self.rules.may_write(collection, op, record_id, fields)
+        if not permission:
+            raise Problem("row.not_allowed", {"reason": Later(permission.words)})
+
+    def _other_organisation(self, row: _Parsed) -> None:
+        """A row whose Organisation cell names another organisation than the import's: it would
+        write a function of that one (asked of the rules when the vault knows it)."""
+        if not self.rules.standalone:
+            text = row.organisation or ""
+            if text not in self.organisations_called:
+                self.organisations_called[text] = find_organisations(self.store, text)
+            named = self.organisations_called[text]
+            if len(named) == 1:
+                fields = {n: v for n, v in row.function_fields.items() if v is not None}
+                self._allowed("functions", "create", None, {**fields, "organisation_id": named[0].record_id})
+        raise Problem("row.other_organisation", {"organisation": row.organisation, "allowed": self.organisation.name})
+
+    def _ask_rules(
+        self, row: _Parsed, fid: str, current: dict | None,
+        channels: list[tuple[Any, str, dict | None, _Channel]],
+    ) -> None:
+        """Each write the row plans (its function's create or update, each channel's), asked
+        with the fields it writes; a row that changes nothing plans no write. The rows of one
+        function usually repeat its fields: an allowed question is not asked again."""
+        if self.rules.standalone:
+            return
+        asked = (fid, repr(sorted(row.function_fields.items(), key=lambda item: item[0])))
+        if asked not in self.functions_allowed:
+            if current is None:
+                fields = {**row.function_fields, "organisation_id": self.organisation.record_id}
+                self._allowed("functions", "create", None, fields)
+                self.rules.planned("functions", fid, fields)  # its new channels hang on it
+            else:
+                changed = _changed(current, row.function_fields)
+                if changed:
+                    self._allowed("functions", "update", fid, changed)
+            self.functions_allowed.add(asked)
+        for _, cid, ccurrent, channel in channels:
+            if ccurrent is None:
+                self._allowed("channels", "create", None, {**_written(channel), "function_id": fid})
+                continue
+            changed = _channel_changed(ccurrent, self.stored_match[cid], channel)
+            if changed:
+                self._allowed("channels", "update", cid, changed)
+
     # --- one row
 
     def add(self, row: _Parsed, header: Callable[[str], str] | None = None) -> None:
         header = header or (lambda column: Later(COLUMNS_BY_ID[column].title))
         if row.organisation is not None and fold(row.organisation) not in self.words and row.organisation not in self.words:
-            raise Problem("row.other_organisation", {"organisation": row.organisation, "allowed": self.organisation.name})
+            self._other_organisation(row)
         identity, fid, current = self._function(row, header)
         plan = self.functions.get(identity)
         if plan is not None:
@@ -597,6 +689,7 @@ class _Planner:
                 raise Problem("row.duplicate", {"other": repeats[0].location})
             if not row.channels and plan.bare_rows:
                 raise Problem("row.duplicate", {"other": plan.bare_rows[0]})
+        self._ask_rules(row, fid, current, resolved)
         # The row fits: it joins the plan.
         if plan is None:
             plan = self.functions[identity] = _FunctionPlan(fid, current, location=row.location)
@@ -651,7 +744,7 @@ class _Planner:
                 fields.update({n: v for n, v in stated.items() if v is not None})
                 function_changes[identity] = Change("create", "functions", plan.record_id, fields, {}, plan.location, names[identity])
                 continue
-            changed = {n: v for n, v in stated.items() if not _same(plan.current.get(n), v)}
+            changed = _changed(plan.current, stated)
             if changed:
                 before = {n: plan.current.get(n) for n in changed}
                 function_changes[identity] = Change("update", "functions", plan.record_id, changed, before, plan.location, names[identity])
@@ -670,12 +763,7 @@ class _Planner:
                 )
                 continue
             current = plan.current
-            changed: dict[str, Any] = {}
-            if channel.kind != current["kind"]:
-                changed["kind"] = channel.kind
-            if channel.match != _match_text(current["kind"], current["value"] or ""):
-                changed["value"] = channel.value
-            changed.update({n: v for n, v in channel.fields.items() if not _same(current.get(n), v)})
+            changed = _channel_changed(current, self.stored_match[plan.record_id], channel)
             if changed:
                 before = {n: current.get(n) for n in changed}
                 channel_changes[identity] = Change(

@@ -159,13 +159,20 @@ SELECT_SQL = (
 )
 
 
-def latest_seqs(db, collection: str) -> Mapping[str, int]:
-    """record_id -> the highest quarantined seq of this collection's records."""
+def latest_seqs(db, collection: str, compacted_through: int | None = None) -> Mapping[str, int]:
+    """record_id -> the highest quarantined seq of this collection's records; with
+    ``compacted_through``, records whose latest quarantined state is a tombstone at or below it
+    are left out (the server may have compacted them away)."""
+    latest: dict[str, tuple[int, bool]] = {}
+    for record_id, seq, deleted in db.execute(
+        "SELECT record_id, seq, json_extract(record, '$.deleted') FROM quarantine "
+        "WHERE collection = ? AND seq IS NOT NULL AND record_id IS NOT NULL",
+        (collection,),
+    ):
+        if record_id not in latest or seq > latest[record_id][0]:
+            latest[record_id] = (seq, deleted == 1)
     return {
         record_id: seq
-        for record_id, seq in db.execute(
-            "SELECT record_id, max(seq) FROM quarantine WHERE collection = ? AND seq IS NOT NULL "
-            "AND record_id IS NOT NULL GROUP BY record_id",
-            (collection,),
-        )
+        for record_id, (seq, deleted) in latest.items()
+        if compacted_through is None or not (deleted and seq <= compacted_through)
     }

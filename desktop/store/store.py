@@ -1108,13 +1108,51 @@ class Store:
         with self._read() as db:
             return db.execute(f'SELECT count(*) FROM "{coll.name}"{clause}', params).fetchone()[0]
 
-    def server_seqs(self, collection: str) -> builtins.list[tuple[str, int]]:
-        """(record_id, seq) of every row, tombstones included, that came from the server."""
+    def server_seqs(
+        self, collection: str, *, compacted_through: int | None = None
+    ) -> builtins.list[tuple[str, int]]:
+        """(record_id, seq) of every row, tombstones included, that came from the server.
+
+        ``compacted_through`` (the server's compaction watermark) leaves out records whose
+        server state (kept aside while a change is in flight, else the row) is a tombstone at
+        or below it: the server may have compacted them away."""
         coll = self._collection(collection)
         with self._read() as db:
+            if compacted_through is None:
+                return db.execute(
+                    f'SELECT record_id, server_seq FROM "{coll.name}" WHERE server_seq IS NOT NULL'
+                ).fetchall()
             return db.execute(
-                f'SELECT record_id, server_seq FROM "{coll.name}" WHERE server_seq IS NOT NULL'
+                f'SELECT t.record_id, t.server_seq FROM "{coll.name}" t '
+                "LEFT JOIN server_state s ON s.record_id = t.record_id "
+                "WHERE t.server_seq IS NOT NULL "
+                "AND NOT (t.server_seq <= ? AND COALESCE(s.deleted, t.deleted) = 1)",
+                (compacted_through,),
             ).fetchall()
+
+    def purge_compacted(self, through: int, owner_org: str) -> int:
+        """Drop local copies of ``owner_org``'s server tombstones at or below the server's
+        compaction watermark ``through`` (the server may no longer hold them); returns how many.
+
+        Only the device's own organisation's tombstones go: another organisation's tombstone
+        may be a record hidden from this device (its internal record, which the server keeps
+        and sends again in every full pull), and nothing here tells the two apart. Only rows
+        with nothing in the outbox and no kept server state go: a record with a change in
+        flight keeps its row until the server has answered. A tombstone has no search document
+        and nothing shows it, so nobody is told."""
+        removed = 0
+        with self._write(source="sync") as tx:
+            for name in COLLECTIONS:
+                removed += tx.db.execute(
+                    f'DELETE FROM "{name}" WHERE deleted = 1 AND server_seq IS NOT NULL '
+                    "AND server_seq <= ? AND owner_org = ? "
+                    "AND record_id NOT IN (SELECT record_id FROM outbox) "
+                    "AND record_id NOT IN (SELECT record_id FROM server_state)",
+                    (through, owner_org),
+                ).rowcount
+        if removed:
+            log.info("%d local tombstones at or below the server's compaction watermark dropped", removed)
+        return removed
 
     def clocks(self, collection: str, record_id: str) -> dict[str, str]:
         """Each field's clock as this device holds it (what a change's ``base`` is made of)."""
@@ -1487,11 +1525,12 @@ class Store:
         with self._read() as db:
             return db.execute("SELECT count(*) FROM quarantine").fetchone()[0]
 
-    def quarantined_seqs(self, collection: str) -> dict[str, int]:
+    def quarantined_seqs(self, collection: str, *, compacted_through: int | None = None) -> dict[str, int]:
         """record_id -> seq of quarantined records of a collection (the digest counts them as
-        held: the server's state was received, only not applied)."""
+        held: the server's state was received, only not applied). ``compacted_through``: as in
+        ``server_seqs``, tombstones at or below it are left out."""
         with self._read() as db:
-            return dict(quarantined_seqs(db, collection))
+            return dict(quarantined_seqs(db, collection, compacted_through))
 
     # --- outbox internals
 

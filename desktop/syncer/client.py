@@ -40,6 +40,7 @@ from desktop.syncer.errors import (
     Unauthorized,
 )
 from desktop.syncer.messages import problem_text
+from desktop.version import user_agent
 
 DEFAULT_TIMEOUT = (5.0, 30.0)  # (connect, read) seconds
 PUSH_MAX_CHANGES = 1000
@@ -51,16 +52,6 @@ MAX_RESPONSE_BYTES = 32 * 1024 * 1024
 _CHUNK_BYTES = 256 * 1024
 
 
-def client_version() -> str:
-    try:
-        from importlib.metadata import version
-
-        return version("samverka")
-    except Exception:  # not installed (running from a checkout): the pyproject's version
-        return "0.1.0"
-
-
-USER_AGENT = f"Samverka/{client_version()}"
 
 
 @dataclass(frozen=True, slots=True)
@@ -184,7 +175,7 @@ class SyncClient:
         if ca_pem is not None:
             # Trust exactly the organisation's CA (not the system's bundle) for this server.
             self._session.mount("https://", _TrustOnlyAdapter(self._ca_context(ca_pem)))
-        self._session.headers["User-Agent"] = USER_AGENT
+        self._session.headers["User-Agent"] = user_agent()  # the running program's version
         self._session.headers["Accept"] = "application/json, application/problem+json"
         self._session.trust_env = False  # no proxy or netrc settings sneaking in from the environment
 
@@ -288,11 +279,20 @@ class SyncClient:
             })
         return out
 
-    def digest(self) -> dict[str, Any]:
-        """``{"collections": {name: {"count", "hash"}}, "cursor"?: the position it was taken at}``."""
-        answer = self._call("GET", "/v1/sync/digest")
+    def digest(self, *, leave_out_compacted: bool = False) -> dict[str, Any]:
+        """``{"collections": {name: {"count", "hash"}}, "cursor"?: the position it was taken at}``.
+
+        ``leave_out_compacted``: ask for the digest without what this device receives as
+        tombstones at or below the compaction watermark; a server that knows the request names
+        that watermark (``"compacted_through"``, an int), an older one ignores it and answers
+        the whole digest (the member is then absent)."""
+        params = {"leave_out_compacted": "true"} if leave_out_compacted else None
+        answer = self._call("GET", "/v1/sync/digest", params=params)
         if not isinstance(answer.get("collections"), dict):
             raise ProtocolError(detail="digest answer lacks collections", server=self.server_url)
+        through = answer.get("compacted_through")
+        if through is not None and (type(through) is not int or through < 0):
+            raise ProtocolError(detail="digest answer has a malformed compacted_through", server=self.server_url)
         return answer
 
     # --- the one place that talks HTTP ------------------------------------------------------

@@ -17,7 +17,10 @@ The rules every client keeps (SYNC.md) and where they live:
 - after a full pull the per-collection digest is compared with the local one, and what differs
   is repaired by a full re-download with the same sweep; records with no change in flight whose
   content differs from the server's last state under the same seq are restored from it
-  (``Store.check_content``: the digest hashes only ``record_id:seq``).
+  (``Store.check_content``: the digest hashes only ``record_id:seq``). Both digests leave out
+  tombstones at or below the server's compaction watermark when the server names it, and the
+  organisation's own tombstones there are dropped (``Store.purge_compacted``): a compaction on
+  the server does not make every device download everything again.
 
 What a hostile or broken server cannot do: a malformed pulled record is kept aside
 (``Store.apply_pulled`` → quarantine) while the cursor moves on; ``has_more`` with a cursor that
@@ -644,7 +647,7 @@ class SyncEngine:
 
     def _compare_digest(self, client: SyncClient, report: SyncReport) -> list[str]:
         for _ in range(DIGEST_ROUNDS):
-            theirs = client.digest()
+            theirs = client.digest(leave_out_compacted=True)
             cursor = theirs.get("cursor")
             if cursor is not None and str(cursor) != str(self.store.get_meta(META_CURSOR)):
                 # The digest was taken at another position than our cursor: catch up. If there
@@ -655,7 +658,15 @@ class SyncEngine:
                 if report.pulled != before:
                     continue
             collections = theirs["collections"]
-            ours = local_digest(self.store, collections)
+            # A server that names its compaction watermark left out what it may have compacted
+            # (and what this device receives as tombstones at or below it); so does this side,
+            # and this organisation's own tombstones there go here too. Without the member (an
+            # older server) the whole digest is compared, as before.
+            through = theirs.get("compacted_through")
+            own = self.store.get_meta(META_ORGANISATION_ID)
+            if through is not None and isinstance(own, str) and own:
+                self.store.purge_compacted(through, own)
+            ours = local_digest(self.store, collections, compacted_through=through)
             names = sorted(set(collections) | {n for n, d in ours.items() if d["count"]})
             return [
                 name for name in names
@@ -820,7 +831,9 @@ def collection_digest(rows: Iterable[tuple[str, int]]) -> dict[str, Any]:
     return {"count": len(ordered), "hash": digest.hexdigest()}
 
 
-def local_digest(store: Any, server_names: Iterable[str] = ()) -> dict[str, dict[str, Any]]:
+def local_digest(
+    store: Any, server_names: Iterable[str] = (), *, compacted_through: int | None = None
+) -> dict[str, dict[str, Any]]:
     """The digest of what this device holds from the server (rows with a server position).
 
     A record kept aside (quarantined) counts at the seq it was received with: the device has
@@ -828,13 +841,19 @@ def local_digest(store: Any, server_names: Iterable[str] = ()) -> dict[str, dict
     That holds for a collection this version does not know either (``server_names``: those the
     server's digest names), whose records are all kept aside: without it, a newer server's
     collection would make every digest check download everything again.
+
+    ``compacted_through`` (the server's compaction watermark, when its digest names one): the
+    records whose server state is a tombstone at or below it are left out, as the server's
+    digest leaves them out.
     """
     digests = {}
     for name in COLLECTION_NAMES:
-        seqs = dict(store.server_seqs(name))
-        seqs.update(store.quarantined_seqs(name))
+        seqs = dict(store.server_seqs(name, compacted_through=compacted_through))
+        seqs.update(store.quarantined_seqs(name, compacted_through=compacted_through))
         digests[name] = collection_digest(seqs.items())
     for name in server_names:
         if name not in digests and isinstance(name, str):
-            digests[name] = collection_digest(store.quarantined_seqs(name).items())
+            digests[name] = collection_digest(
+                store.quarantined_seqs(name, compacted_through=compacted_through).items()
+            )
     return digests

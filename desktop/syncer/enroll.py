@@ -43,10 +43,15 @@ def enroll(
     *,
     device_name: str | None = None,
     ca_file: str | Path | None = None,
+    ca_pem: str | None = None,
+    ca_name: str | None = None,
     client_factory: Callable[..., SyncClient] = SyncClient,
     timeout: tuple[float, float] = (5.0, 30.0),
 ) -> Enrolled:
-    """Enroll with ``code``; raises SyncError subclasses (EnrollmentRefused, TlsError, Offline …)."""
+    """Enroll with ``code``; raises SyncError subclasses (EnrollmentRefused, TlsError, Offline …).
+
+    The organisation's CA is ``ca_file``, or else ``ca_pem`` (PEM text, e.g. an organisation
+    profile's) named ``ca_name`` in messages; neither: the system's trusted CAs."""
     if str(store.get_meta("demo")) in ("1", "True", "true"):
         raise SyncError("syncer.demo_vault")
     url = normalise_server_url(server_url)
@@ -55,8 +60,11 @@ def enroll(
         enrolled_with = store.get_meta(E.META_SERVER_URL)
         if enrolled_with != url or not _revoked(store, client_factory, timeout):
             raise SyncError("syncer.already_enrolled", device=existing, server=enrolled_with)
-    ca_pem = read_ca_file(url, ca_file) if ca_file else None
-    client = client_factory(url, ca_pem=ca_pem, ca_file=str(ca_file) if ca_file else None, timeout=timeout)
+    if ca_file:
+        ca_pem, ca_name = read_ca_file(url, ca_file), str(ca_file)
+    elif not ca_pem:
+        ca_pem = ca_name = None
+    client = client_factory(url, ca_pem=ca_pem, ca_file=ca_name, timeout=timeout)
     try:
         enrollment: Enrollment = client.enroll(code.strip(), device_name or default_device_name())
     finally:
@@ -69,7 +77,7 @@ def enroll(
         store.set_meta(E.META_ORGANISATION_NAME, enrollment.organisation_name)
         store.set_meta(E.META_ROLE, enrollment.role)
         store.set_meta(E.META_CA_PEM, ca_pem)
-        store.set_meta(E.META_CA_NAME, str(ca_file) if ca_file else None)
+        store.set_meta(E.META_CA_NAME, ca_name)
         store.set_meta(E.META_UNAUTHORIZED, None)
         store.set_meta(E.META_LAST_ERROR, None)
         store.set_meta(E.META_DIRECTORY_AT, None)

@@ -834,20 +834,36 @@ def pull(session: Session, organisation_id: str, cursor: Cursor | int, limit: in
     )
 
 
-def digest(session: Session) -> dict[str, Any]:
+def digest(session: Session, leave_out_compacted_for: str | None = None) -> dict[str, Any]:
     """Per collection: count and SHA-256 over sorted "<record_id>:<seq>\\n" of a full pull.
 
     A full pull returns every record to every device (another organisation's internal records
     as tombstones, with the same seq), so the digest is the same for every device.
+
+    ``leave_out_compacted_for`` (an organisation id; a client that asked for it): the digest
+    leaves out every record a full pull gives that organisation as a tombstone at or below the
+    compaction watermark, and names the watermark (``compacted_through``). A device past the
+    watermark may still hold tombstones the server has compacted away; both sides leave those
+    positions out, so a compaction does not make every device download everything again.
     """
-    lines: dict[str, list[str]] = {name: [] for name in COLLECTION_NAMES}
-    for collection, record_id, seq in session.execute(
-        select(Record.collection, Record.record_id, Record.seq)
-    ):
-        lines.setdefault(collection, []).append(f"{record_id}:{seq}\n")
+    through: int | None = None
+    rows = session.execute(
+        select(Record.collection, Record.record_id, Record.seq, Record.deleted, Record.visible_to)
+    ).all()
+    # Read after the records (as pull does): a compaction that committed meanwhile is noticed,
+    # and what it removed is at or below the watermark read here.
     last, watermark = session.execute(
         select(Position.last, Position.watermark).where(Position.id == 1)
     ).one()
+    if leave_out_compacted_for is not None:
+        through = int(watermark)
+    lines: dict[str, list[str]] = {name: [] for name in COLLECTION_NAMES}
+    for collection, record_id, seq, deleted, visible_to in rows:
+        if through is not None and seq <= through and (
+            deleted or (visible_to is not None and visible_to != leave_out_compacted_for)
+        ):
+            continue
+        lines.setdefault(collection, []).append(f"{record_id}:{seq}\n")
     out = {}
     for name, entries in lines.items():
         entries.sort()
@@ -855,7 +871,10 @@ def digest(session: Session) -> dict[str, Any]:
             "count": len(entries),
             "hash": hashlib.sha256("".join(entries).encode()).hexdigest(),
         }
-    return {"collections": out, "cursor": encode_cursor(last, watermark)}
+    answer: dict[str, Any] = {"collections": out, "cursor": encode_cursor(last, watermark)}
+    if through is not None:
+        answer["compacted_through"] = through
+    return answer
 
 
 def compact(session: Session, older_than_ms: int) -> tuple[int, int]:

@@ -187,6 +187,9 @@ def test_an_upgrade_opens_the_vault_the_previous_version_made(builds, tmp_path: 
     after = run(new / "samverka", "search", "tib", "sos", home=home, extra=cli_env)
     assert after.returncode == 0, after.stderr
     assert after.stdout == before.stdout
+    # the build's own version (not pyproject.toml's, which both builds carry as metadata)
+    named = run(new / "samverka", "--version", home=home)
+    assert named.returncode == 0 and named.stdout.startswith(f"Samverka {VERSIONS[1]} (Länsstyrelsen Stockholm, "), named.stdout
 
     # and in the window: unlock, search, Enter, Ctrl+C copies SOS Alarm's duty officer's number
     with VirtualDisplay() as display:

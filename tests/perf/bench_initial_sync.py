@@ -162,8 +162,8 @@ def main() -> None:
                 pulled_pages.append(page.records)
                 return page
 
-            def digest(self):
-                return timers.wrap("digest (server)", super().digest)()
+            def digest(self, **kwargs):
+                return timers.wrap("digest (server)", super().digest)(**kwargs)
 
         # The download alone (server + HTTP + JSON decoding), nothing applied: the network side's ceiling.
         probe = SyncClient(url, token=store.get_meta("sync.token"))

@@ -102,7 +102,8 @@ def sync_once(engine: SyncEngine) -> tuple[bool, dict[str, Any]]:
     except SyncError as error:
         return False, {"error": type(error).__name__, "key": error.key}
     return True, {"pushed": report.pushed, "pulled": report.pulled, "conflicts": report.conflicts,
-                  "rejected": len(report.rejected), "quarantined": report.quarantined}
+                  "rejected": len(report.rejected), "quarantined": report.quarantined,
+                  "resynced": report.resynced, "repaired": bool(report.repaired)}
 
 
 # --- one life of a device (kill -9 loop) -----------------------------------------------------

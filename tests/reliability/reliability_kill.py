@@ -89,6 +89,8 @@ class KillFigures(Figures):
     kill_moments: Counter = field(default_factory=Counter)  # what a killed life was doing
     server_kills: int = 0
     compactions: int = 0
+    resyncs: int = 0  # full downloads after 410 resync-required (a cursor older than a compaction)
+    repairs: int = 0  # full downloads after a digest difference
     rekeys: int = 0
     clean_exits: int = 0
     edits_made: int = 0  # edits whose commit the client saw
@@ -107,6 +109,8 @@ class KillFigures(Figures):
             *([f"… while {moment}", count] for moment, count in sorted(self.kill_moments.items())),
             ["kills of the server (SIGKILL)", self.server_kills],
             ["compactions (tombstones dropped: devices resync)", self.compactions],
+            ["full downloads after 410 resync-required", self.resyncs],
+            ["full downloads after a digest difference", self.repairs],
             ["database re-keyed (new recovery key)", self.rekeys],
             ["lives that ended by themselves", self.clean_exits],
             ["edits made (commit seen)", self.edits_made],
@@ -246,6 +250,9 @@ class KillLoop:
         figures.compactions = self.compactions
         figures.clean_exits = sum(not lived.killed for lived in all_lives)
         figures.rekeys = sum(1 for lived in all_lives for e in lived.events if e["e"] == "rekeyed")
+        synced = [e for lived in all_lives for e in lived.events if e["e"] == "sync" and e["ok"]]
+        figures.resyncs = sum(bool(e.get("resynced")) for e in synced)
+        figures.repairs = sum(bool(e.get("repaired")) for e in synced)
         figures.kill_moments.update(moment(lived) for lived in all_lives if lived.killed and lived.kind == "api")
         for lived in all_lives:
             problem = self._life_problem(lived)
@@ -305,6 +312,8 @@ class KillLoop:
                 for store, engine in opened.values():
                     report = sync_until_ok(engine)
                     moved += report.pushed + report.pulled
+                    figures.resyncs += report.resynced
+                    figures.repairs += bool(report.repaired)
                 if not moved:
                     break
             for name, (store, engine) in opened.items():

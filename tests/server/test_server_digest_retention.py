@@ -85,12 +85,7 @@ def test_a_full_pull_after_compaction_gives_a_cursor_that_works(region: Region, 
     sos.create("functions", {"organisation_id": sos.org_id, "name": "kept"})
     fn = sos.create("functions", {"organisation_id": sos.org_id, "name": "gone"})
     sos.delete("functions", fn)
-    from sync.server import timeutil
-
-    future = timeutil.now_ms() + 181 * 86_400_000
-    monkeypatch.setattr("sync.server.operations.now_ms", lambda: future)
-    removed, watermark = region.server.run(lambda s: operations.compact(s, 180))
-    assert removed == 1
+    watermark = _compact_everything_old(region, monkeypatch)
     for limit in (1, 1000):
         records, cursor = kom.pull_all(limit=limit)
         assert fn not in {r["record_id"] for r in records}
@@ -145,3 +140,28 @@ def test_malformed_cursors_with_a_watermark_are_400(region: Region):
     for text in ("v1:1:2:3", "v1:1:", "v1::1", "v1:1:-2", "v1:1:x", "v1:1:" + "9" * 19):
         cursor = base64.urlsafe_b64encode(text.encode()).decode().rstrip("=")
         assert_problem(region.sos_member.pull_page(cursor), 400, "invalid")
+
+
+def test_digest_asked_without_compacted_leaves_out_what_the_caller_gets_as_old_tombstones(region: Region, monkeypatch):
+    """leave_out_compacted=true: every record this caller's full pull returns as a tombstone at
+    or below the compaction watermark is left out (the server's own compacted ones are gone,
+    another organisation's internal records and younger tombstones are not), and the watermark
+    is named; without it the digest is the whole full pull, with no extra member."""
+    sos, kom = region.sos_member, region.kom_member
+    internal = sos.create("functions", {"organisation_id": sos.org_id, "name": "intern", "visibility": "internal"})
+    gone = sos.create("functions", {"organisation_id": sos.org_id, "name": "gone"})
+    sos.delete("functions", gone)
+    watermark = _compact_everything_old(region, monkeypatch)
+    young = sos.create("functions", {"organisation_id": sos.org_id, "name": "young"})
+    sos.delete("functions", young)  # a tombstone above the watermark
+
+    for dev, hidden in ((kom, {internal}), (sos, set())):
+        records, _ = dev.pull_all()
+        whole = dev.get("/v1/sync/digest").json()
+        assert "compacted_through" not in whole and whole["collections"] == _digest_of(records)
+        trimmed = dev.get("/v1/sync/digest", params={"leave_out_compacted": "true"}).json()
+        assert trimmed["compacted_through"] == watermark
+        kept = [r for r in records if not (r["deleted"] and r["seq"] <= watermark)]
+        assert trimmed["collections"] == _digest_of(kept)
+        assert {r["record_id"] for r in records} - {r["record_id"] for r in kept} == hidden
+        assert young in {r["record_id"] for r in kept}

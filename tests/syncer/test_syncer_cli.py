@@ -180,3 +180,47 @@ def test_refused_changes_conflicts_and_failures_read_in_swedish(vault_dir, serve
     assert "går inte att nå" in text and "Misslyckades:" in text and "i fas" not in state
     for text in said:
         assert not _english_words(text), text
+
+
+def _profile(tmp_path, server_url: str, ca_file) -> str:
+    """An organisation profile (as an installer bakes it) naming this server and CA."""
+    path = tmp_path / "sos-alarm.toml"
+    path.write_text(
+        'format = 1\n[organisation]\nname = "SOS Alarm"\nid = "2f50df03-40f6-513b-8f64-36a63d4f40b9"\n'
+        f'slug = "sos-alarm"\n[server]\nurl = "{server_url}"\nca_pem = """{ca_file.read_text()}"""\n',
+        encoding="utf-8",
+    )
+    return str(path)
+
+
+def test_enroll_takes_the_server_and_the_ca_from_the_organisation_profile(tmp_path, vault_dir,
+                                                                         server_factory, capsys, monkeypatch):
+    files = make_tls_files(tmp_path)
+    server = server_factory(ssl=files)
+    assert run(vault_dir, "enroll", "--code", server.code("sos")) == 1  # no profile: say what to give
+    assert "--server" in capsys.readouterr().err
+
+    # The profile's CA is the only one trusted: a wrong one fails, naming the profile's file.
+    wrong = _profile(tmp_path, server.url, files["other_ca"])
+    monkeypatch.setenv("SAMVERKA_PROFILE", wrong)
+    assert run(vault_dir, "enroll", "--code", server.code("sos")) == 1
+    out, err = capsys.readouterr()
+    assert f"From the organisation profile of SOS Alarm ({wrong}): the server {server.url} and its CA certificate." in out
+    assert wrong in err and "Traceback" not in err
+
+    profile = _profile(tmp_path, server.url, files["ca"])
+    monkeypatch.setenv("SAMVERKA_PROFILE", profile)
+    assert run(vault_dir, "enroll", "--code", server.code("sos"), "--name", "Laptop TiB") == 0
+    out = capsys.readouterr().out
+    assert f"({profile}): the server {server.url} and its CA certificate." in out and "SOS Alarm" in out
+    assert run(vault_dir, "sync") == 0  # the CA it enrolled with is the one it syncs with
+
+
+def test_enroll_with_a_server_of_its_own_still_takes_the_profile_s_ca(tmp_path, vault_dir,
+                                                                      server_factory, capsys, monkeypatch):
+    files = make_tls_files(tmp_path)
+    server = server_factory(ssl=files)
+    monkeypatch.setenv("SAMVERKA_PROFILE", _profile(tmp_path, "https://samverka.sosalarm.example", files["ca"]))
+    assert run(vault_dir, "enroll", "--server", server.url, "--code", server.code("sos")) == 0
+    out = capsys.readouterr().out
+    assert ": its CA certificate." in out and "samverka.sosalarm.example" not in out

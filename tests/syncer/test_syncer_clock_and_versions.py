@@ -70,3 +70,30 @@ def test_the_scheduler_drives_the_real_engine(server, device_factory, make_funct
         assert device.store.outbox_count() == 0
     finally:
         assert scheduler.stop(10)
+
+
+def test_a_frozen_build_tells_the_server_the_version_it_was_built_as(tmp_path, server_factory, monkeypatch):
+    """The User-Agent names installer/build.py's --version (baked into build-info.json), not
+    the package metadata the build copied in: a server that wants at least 99.0 takes a build
+    called 99.1.0, and refuses this checkout's own version."""
+    import sys
+
+    from desktop import version
+    from desktop.syncer.client import SyncClient
+
+    newer = server_factory({"min_client_version": "99.0.0"})
+    with SyncClient(newer.url) as client, pytest.raises(ClientTooOld):
+        client.enroll(newer.code("sos"), "from source")
+    bundle = tmp_path / "_internal"
+    (bundle / "resources").mkdir(parents=True)
+    (bundle / "resources" / "build-info.json").write_text('{"version": "99.1.0"}', encoding="utf-8")
+    monkeypatch.setattr(sys, "frozen", True, raising=False)
+    monkeypatch.setattr(sys, "_MEIPASS", str(bundle), raising=False)
+    version.build_info.cache_clear()
+    version.program_version.cache_clear()
+    try:
+        with SyncClient(newer.url) as client:
+            assert client.enroll(newer.code("sos"), "frozen").organisation_name == "SOS Alarm"
+    finally:
+        version.build_info.cache_clear()
+        version.program_version.cache_clear()

@@ -224,10 +224,14 @@ def test_a_refused_change_is_retried_and_then_discarded_in_the_window(
     text = page.list.item(0).text()
     assert text.startswith("✗ Kontaktväg ”070-174 06 99”: din organisation får inte"), text
 
-    app.qtbot.mouseClick(page.retry, Qt.MouseButton.LeftButton)  # "Försök igen": sent again, refused again
-    app.qtbot.waitUntil(lambda: page.list.count() == 0 or status.unsent.text() == "1 osynkad ändring", timeout=10_000)
+    first_refusal = page.rows[0].rejected_at
+    # "Försök igen": sent again, refused again. The in-between state (queued, list empty) can
+    # last a few milliseconds only, so the test waits for the signal and a newer refusal instead
+    # of polling for it (CI missed it once).
+    with app.qtbot.waitSignal(page.retried, timeout=10_000):
+        app.qtbot.mouseClick(page.retry, Qt.MouseButton.LeftButton)
     app.qtbot.waitUntil(lambda: status.rejected.text() == "⚠ 1 avvisad ändring" and status.state.text() == "● Ansluten"
-                        and page.list.count() == 1, timeout=20_000)
+                        and page.list.count() == 1 and page.rows[0].rejected_at > first_refusal, timeout=20_000)
     assert store.get("channels", channel_id)["fields"]["note"] == "inte vårt att ändra"
 
     page.list.setFocus()

@@ -69,10 +69,23 @@ def _snapshot(session: Session) -> None:
         session.connection(execution_options={"isolation_level": "REPEATABLE READ"})
 
 
-@router.get("/v1/sync/digest", response_model=DigestResponse, responses=problems(401, 426))
-def digest(caller: Caller = Depends(current_caller), server: ServerState = Depends(state)) -> dict:
+@router.get(
+    "/v1/sync/digest",
+    response_model=DigestResponse,
+    response_model_exclude_none=True,
+    responses=problems(401, 422, 426),
+)
+def digest(
+    caller: Caller = Depends(current_caller),
+    leave_out_compacted: bool = Query(
+        False,
+        description="leave out what this device receives as tombstones at or below the "
+        "compaction watermark, and name the watermark (compacted_through)",
+    ),
+    server: ServerState = Depends(state),
+) -> dict:
     with read_session(server.sessions) as session:
         _snapshot(session)
-        out = storage.digest(session)
+        out = storage.digest(session, caller.organisation_id if leave_out_compacted else None)
     out["server_time"] = server_time()
     return out
