@@ -20,7 +20,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any, Callable
 
-from PySide6.QtCore import Qt, QTimer, Signal
+from PySide6.QtCore import QAbstractTableModel, QModelIndex, Qt, QTimer, Signal
 from PySide6.QtWidgets import (
     QCheckBox,
     QComboBox,
@@ -34,9 +34,9 @@ from PySide6.QtWidgets import (
     QLineEdit,
     QListWidget,
     QListWidgetItem,
-    QPlainTextEdit,
     QProgressBar,
     QPushButton,
+    QTableView,
     QTableWidget,
     QVBoxLayout,
     QWidget,
@@ -82,6 +82,48 @@ def chosen_path(text: str, data_dir: Path | None) -> Path:
     whatever the current directory happens to be."""
     path = Path(text.strip()).expanduser()
     return path if path.is_absolute() else start_folder(data_dir) / path
+
+
+class ChangesModel(QAbstractTableModel):
+    """The preview's changes as a table — line in the file, new or changed, the record, what
+    changes — read from the plan as rows are painted (a file of 10,000 rows makes no widgets)."""
+
+    HEADERS = (N_("Line"), N_("Change"), N_("Record"), N_("What changes"))
+
+    def __init__(self, parent=None) -> None:
+        super().__init__(parent)
+        self.changes: list = []
+
+    def set_plan(self, plan) -> None:
+        self.beginResetModel()
+        self.changes = [] if plan is None else [c for c in plan.changes if c.collection != "organisations"]
+        self.endResetModel()
+
+    def rowCount(self, parent=QModelIndex()) -> int:  # noqa: B008 - Qt's signature
+        return 0 if parent.isValid() else len(self.changes)
+
+    def columnCount(self, parent=QModelIndex()) -> int:  # noqa: B008
+        return 0 if parent.isValid() else len(self.HEADERS)
+
+    def headerData(self, section: int, orientation, role=Qt.ItemDataRole.DisplayRole):
+        if orientation == Qt.Orientation.Horizontal and role == Qt.ItemDataRole.DisplayRole:
+            return tr(self.HEADERS[section])
+        return None
+
+    def data(self, index: QModelIndex, role=Qt.ItemDataRole.DisplayRole):
+        if role not in (Qt.ItemDataRole.DisplayRole, Qt.ItemDataRole.ToolTipRole) or not index.isValid():
+            return None
+        from desktop.io.preview import change_details, change_subject
+
+        change = self.changes[index.row()]
+        column = index.column()
+        if column == 0:
+            return change.location.describe() if change.location is not None else "–"
+        if column == 1:
+            return "+ " + tr("New") if change.op == "create" else "~ " + tr("Changed")
+        if column == 2:
+            return change_subject(change)
+        return change_details(change)
 
 
 class Progress(QWidget):
@@ -209,11 +251,19 @@ class ImportDialog(QDialog):
         self.refused.setAccessibleName(tr("Refused rows, with their line and reason"))
         self.refused.setMaximumHeight(150)
         self.refused.setWordWrap(True)
-        self.changes = QPlainTextEdit(self)
+        self.changes_model = ChangesModel(self)
+        self.changes = QTableView(self)
         self.changes.setObjectName("importPreview")
-        self.changes.setAccessibleName(tr("The preview"))
-        self.changes.setReadOnly(True)
-        self.changes.setLineWrapMode(QPlainTextEdit.LineWrapMode.NoWrap)
+        self.changes.setAccessibleName(tr("What the import changes, row by row"))
+        self.changes.setModel(self.changes_model)
+        self.changes.setSelectionBehavior(QTableView.SelectionBehavior.SelectRows)
+        self.changes.setWordWrap(False)
+        self.changes.verticalHeader().hide()
+        self.changes.horizontalHeader().setStretchLastSection(True)
+        self.changes.horizontalHeader().setSectionResizeMode(2, QHeaderView.ResizeMode.Interactive)
+        self.changes.setColumnWidth(0, 90)
+        self.changes.setColumnWidth(1, 100)
+        self.changes.setColumnWidth(2, 330)
         self.rest = QCheckBox(self)
         self.rest.setObjectName("importRest")
         self.rest.toggled.connect(self._ready)
@@ -379,17 +429,21 @@ class ImportDialog(QDialog):
     def _previewed(self, generation: int, plan) -> None:
         if generation != self._generation:
             return
-        from desktop.io.preview import count_words, preview_lines, refused_lines
+        from desktop.io.preview import count_words, refused_lines
 
         self.progress.stop()
         self.plan = plan
-        self.format_words.setText(tr("File: {format}", format=plan.table.describe()) + " · "
-                                  + tr("Organisation: {name}", name=plan.organisation.name))
+        self.format_words.setText(" · ".join([tr("File: {format}", format=plan.table.describe()),
+                                              tr("Organisation: {name} (new: it is created)", name=plan.organisation.name)
+                                              if plan.organisation.create else
+                                              tr("Organisation: {name}", name=plan.organisation.name),
+                                              *plan.table.notice_texts()]))
         self._show_columns(plan)
         created = {c: plan.count("create", c) for c in ("functions", "channels")}
         updated = {c: plan.count("update", c) for c in ("functions", "channels")}
         counts = [tr("To create: {counts}.", counts=count_words(created)),
-                  tr("To update: {counts}.", counts=count_words(updated))]
+                  tr("To update: {counts}.", counts=count_words(updated)),
+                  ngettext("Unchanged: {n} row.", "Unchanged: {n} rows.", plan.unchanged_rows).format(n=plan.unchanged_rows)]
         if plan.refused:
             counts.append("⚠ " + ngettext("Refused: {n} row.", "Refused: {n} rows.", len(plan.refused)).format(n=len(plan.refused)))
         self.counts.setText(" ".join(counts))
@@ -398,10 +452,10 @@ class ImportDialog(QDialog):
             item = QListWidgetItem(f"⚠ {where}: {reason}")
             self.refused.addItem(item)
         self.refused.setVisible(bool(plan.refused))
-        self.changes.setPlainText("\n".join(preview_lines(plan, changes_shown=200)))
+        self.changes_model.set_plan(plan)
         count = len(plan.refused)
-        self.rest.setText(ngettext("Import the rest (leave the {n} refused row out)",
-                                   "Import the rest (leave the {n} refused rows out)", count).format(n=count))
+        self.rest.setText(ngettext("Import the &rest (leave the {n} refused row out)",
+                                   "Import the &rest (leave the {n} refused rows out)", count).format(n=count))
         self.rest.setVisible(bool(plan.refused))
         self.rest.setChecked(False)
         self.preview_part.show()

@@ -140,3 +140,23 @@ def test_the_directory_binder_and_a_pdf_never_inside_the_data_folder(running, de
     running.qtbot.waitUntil(lambda: getattr(printing, "refusal", None) is not None and printing.refusal.isVisible())
     assert "inte i datamappen" in printing.refusal.text() or "datamappen" in printing.refusal.text()
     assert not list(demo_dir.glob("*.pdf"))
+
+
+def test_file_dialogs_open_in_the_last_folder_or_the_documents_folder_never_the_data_folder(
+        monkeypatch, tmp_path, documents) -> None:
+    from PySide6.QtCore import QStandardPaths
+
+    from desktop.ui import files
+
+    assert files.start_folder() == documents  # the last one used (this test's)
+    home = tmp_path / "home"
+    (home / "Dokument").mkdir(parents=True)
+    monkeypatch.setattr(QStandardPaths, "writableLocation", lambda _where: str(home / "Dokument"))
+    monkeypatch.setattr(files, "_last", None)
+    assert files.start_folder() == home / "Dokument"  # nothing used yet: the documents folder
+    data_dir = tmp_path / "data"
+    (data_dir / "export").mkdir(parents=True)
+    files.remember(data_dir / "export" / "katalog.csv")
+    assert files.start_folder(data_dir) == home / "Dokument", "never proposed inside the data folder"
+    files.remember(documents / "a.pdf")
+    assert files.start_folder(data_dir) == documents
