@@ -191,7 +191,10 @@ def test_the_whole_activation_by_keyboard(running) -> None:
     qtbot.waitUntil(lambda: not banner.isVisible(), timeout=5000)
     qtbot.waitUntil(lambda: page.summary is not None and not page.summary.is_open)
     assert page.state.text().startswith("✓ Avslutad ")
-    assert service.journal(activation_id).entries[-1].text.endswith("Elen är tillbaka")
+    assert service.summary(activation_id).ended_at, "ended_at set"
+    closing = service.journal(activation_id).entries[-1]
+    assert closing.text.endswith("Elen är tillbaka") and closing.text != "Elen är tillbaka", "a closing entry"
+    assert store.get_meta("sync.organisation_id") is None, "a standalone vault: all of it offline"
     assert not page.end_button.isEnabled()
 
 

@@ -119,6 +119,7 @@ def test_an_activation_arrives_after_a_sync_with_banner_notification_and_the_sam
     lst = region.lst.service
     activation_id = lst.activate(region.forum, "Strömavbrott Södertörn", exercise=True)
     first = lst.write_entry(activation_id, "Beslut: regionalt aktiverat läge", kind="decision")
+    lst_event = lst.record_callout(activation_id, region.sos_vb, "no_answer")  # Länsstyrelsen's officer calls SOS
     region.lst.sync()
 
     sync_window(app)
@@ -134,6 +135,13 @@ def test_an_activation_arrives_after_a_sync_with_banner_notification_and_the_sam
 
     # announced once (kept in the store): a restart does not announce it again
     qtbot.waitUntil(lambda: store.get_meta(META_ANNOUNCED) == [activation_id])
+
+    # The forum marked in the lists.
+    app.key(Qt.Key.Key_3, CTRL)
+    forums = main.views["forums"]
+    qtbot.waitUntil(lambda: forums.loaded and forums.tree.hasFocus())
+    app.type("samv")
+    qtbot.waitUntil(lambda: forums.tree.currentIndex().siblingAtColumn(1).data() == "● AKTIVERAT · ◆ ÖVNING")
 
     # The journal, as the server ordered and chained it.
     app.key(Qt.Key.Key_5, CTRL)
@@ -173,6 +181,12 @@ def test_an_activation_arrives_after_a_sync_with_banner_notification_and_the_sam
     assert theirs.entries[0].entry_id == first
     assert theirs.check.ok and ours.check.ok and theirs.check.head == ours.check.head
     assert {r.function_id: r.status for r in lst.call_list(activation_id).rows}[region.lst_tib] == "reached"
+    # both officers' call-out events on both devices, in the same order (Länsstyrelsen's first)
+    theirs_events = [(e.function_id, e.status) for e in lst.call_list(activation_id).events]
+    ours_events = [(e.function_id, e.status) for e in ActivationService(store).call_list(activation_id).events]
+    assert theirs_events == ours_events == [(region.sos_vb, "no_answer"), (region.lst_tib, "reached")]
+    assert lst_event in {e.event_id for e in ActivationService(store).call_list(activation_id).events}
+    assert {r.function_id: r.status for r in page.call_model.rows}[region.sos_vb] == "no_answer"
 
 
 def test_a_non_member_reads_the_activation_but_may_not_write_and_is_told_why(start_app, tmp_path, region) -> None:
