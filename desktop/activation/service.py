@@ -56,6 +56,25 @@ def _ms(text: str | None) -> int | None:
         return None
 
 
+_DIGESTS: dict[chain.Entry, str] = {}  # an entry's whole content -> its digest (see RememberedEntry)
+DIGESTS_KEPT = 100_000
+
+
+class RememberedEntry(chain.Entry):
+    """A journal entry whose digest is remembered by its whole content: the window checks the
+    chain at every reload of a journal, and hashing 2,000 entries each time is most of that
+    read. An altered entry is different content, so it is hashed afresh and the break found."""
+
+    def digest(self) -> str:
+        found = _DIGESTS.get(self)  # TypeError for content that is not text: _digest_or_none's case
+        if found is None:
+            found = super().digest()
+            if len(_DIGESTS) >= DIGESTS_KEPT:
+                _DIGESTS.clear()
+            _DIGESTS[self] = found
+        return found
+
+
 class ActivationService:
     """Activated mode over one store. Cheap to make; holds no state of its own but the store."""
 
@@ -272,7 +291,9 @@ class ActivationService:
             names[""] = self.own_organisation() or ""
         owner = owner_org or names[""]
         if not owner:
-            return tr("this computer")
+            if "\0" not in names:  # said once per journal read, not once per entry
+                names["\0"] = tr("this computer")
+            return names["\0"]
         if owner not in names:
             names.update(self._names("organisations", [owner]))
         return names.get(owner, "")
@@ -518,7 +539,8 @@ class ActivationService:
         for record in records:
             entry = None
             if not record["deleted"]:
-                entry = chain.Entry.of(record["record_id"], record.get("owner_org"), record.get("clock"), record["fields"])
+                entry = RememberedEntry.of(record["record_id"], record.get("owner_org"), record.get("clock"),
+                                           record["fields"])
             held.append(chain.Held(record["record_id"], record["link"], entry))
         result = chain.verify(activation_id, held)
         broken = result.first_break

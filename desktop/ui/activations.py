@@ -11,7 +11,9 @@ Times since the activation and each function's time to answer are kept current b
 timer that only repaints (the server-corrected "now" is read with each load and carried
 forward). The journal is a table model over the loaded entries: 2,000 entries are a list, and
 only the rows on screen are painted. Each part (call list, checklists, journal, report-back)
-loads on its own pool thread and reloads only when its records change.
+loads on its own pool thread and reloads only when its records change; on opening an activation
+the call list and the tab shown load first and the others a moment later (measured in
+tests/perf/bench_window_activation.py: a journal's read held the call list back).
 """
 
 from __future__ import annotations
@@ -94,6 +96,8 @@ ALL_PARTS = {"call", "checklists", "journal", "report_backs", "list"}
 
 TAB_NAMES = (N_("&Call-out"), N_("Chec&klists"), N_("&Journal"), N_("&Report-back"))
 CALL_TAB, CHECKLIST_TAB, JOURNAL_TAB, REPORT_TAB = range(4)
+TAB_PARTS = ("call", "checklists", "journal", "report_backs")  # what each tab shows
+LATER_MS = 40  # the parts not shown wait this long after the shown ones: time to paint them
 
 
 # --- the views inside a page ---------------------------------------------------------------------
@@ -220,6 +224,12 @@ class ActivationPage(QWidget):
         self.clock = ServerClock()
         self.dialog = None  # the open form (for tests and to keep it alive)
         self._loaders = {part: LatestOnly(self) for part in ("call", "checklists", "journal", "report_backs")}
+        self._waiting: set[str] = set()  # parts of the first wave not shown yet (reload)
+        self._later: set[str] = set()  # parts that start once the first wave is shown
+        self._later_timer = QTimer(self)
+        self._later_timer.setSingleShot(True)
+        self._later_timer.setInterval(LATER_MS)
+        self._later_timer.timeout.connect(self._start_later)
         self._build()
         self._timer = QTimer(self)
         self._timer.setInterval(TICK_MS)
@@ -433,22 +443,49 @@ class ActivationPage(QWidget):
         self.reload(ALL_PARTS)
 
     def reload(self, parts: set[str]) -> None:
-        activation_id, service = self.activation_id, self.service
-        if activation_id is None:
+        """Read ``parts`` again on pool threads. With more than one, the call list (it carries the
+        header and what this device may do) and the part of the tab shown go first; the rest
+        start a moment after those are shown, so that their reads (the journal's chain check is
+        the longest) do not hold the interpreter while the shown part is laid out and painted."""
+        if self.activation_id is None:
             return
-        if "call" in parts:
+        parts = parts & set(self._loaders)
+        shown_part = TAB_PARTS[self.tabs.currentIndex()] if 0 <= self.tabs.currentIndex() < len(TAB_PARTS) else "call"
+        first = parts & {"call", shown_part}
+        later = parts - first
+        if not first:
+            first, later = later, set()
+        self._later |= later
+        self._waiting = set(first)
+        for part in first:
+            self._start(part)
+
+    def _start(self, part: str) -> None:
+        activation_id, service = self.activation_id, self.service
+        if part == "call":
             def read_call() -> CallPart:
                 call_list = service.call_list(activation_id)
                 return CallPart(call_list, service.may_write_journal(activation_id), service.may_end(activation_id),
                                 call_list.now_ms)
 
             self._load("call", read_call, self._show_call)
-        if "checklists" in parts:
+        elif part == "checklists":
             self._load("checklists", lambda: service.checklists(activation_id), self._show_checklists)
-        if "journal" in parts:
+        elif part == "journal":
             self._load("journal", lambda: _threaded(service.journal(activation_id)), self._show_journal)
-        if "report_backs" in parts:
+        elif part == "report_backs":
             self._load("report_backs", lambda: service.report_backs(activation_id), self._show_report_backs)
+
+    def _first_shown(self, part: str) -> None:
+        self._waiting.discard(part)
+        if not self._waiting and self._later:
+            self._later_timer.start()
+
+    def _start_later(self) -> None:
+        later, self._later = self._later, set()
+        if self.activation_id is not None:
+            for part in later:
+                self._start(part)
 
     def _load(self, part: str, read: Callable[[], Any], show: Callable[[Any], None]) -> None:
         activation_id = self.activation_id
@@ -456,6 +493,7 @@ class ActivationPage(QWidget):
         def shown(result: Any) -> None:
             if activation_id == self.activation_id:
                 show(result)
+                self._first_shown(part)
 
         def failed(error: BaseException) -> None:
             from desktop.activation.words import ActivationError
@@ -464,12 +502,13 @@ class ActivationPage(QWidget):
                 self.show_empty()  # gone (deleted by a sync): nothing to show
             else:
                 bridge().report_error(error)
+            self._first_shown(part)
 
         self._loaders[part].submit(read, shown, failed)
 
     @property
     def loading(self) -> bool:
-        return any(loader.busy for loader in self._loaders.values())
+        return bool(self._later) or any(loader.busy for loader in self._loaders.values())
 
     # --- showing -----------------------------------------------------------------------------
 
@@ -729,6 +768,9 @@ class ActivationPage(QWidget):
             self.call_channels.setFocus(Qt.FocusReason.OtherFocusReason)
 
     def _tab_changed(self, index: int) -> None:
+        if 0 <= index < len(TAB_PARTS) and TAB_PARTS[index] in self._later:  # wanted now, not in a moment
+            self._later.discard(TAB_PARTS[index])
+            self._start(TAB_PARTS[index])
         focus = QApplication.focusWidget()
         if focus is self.tabs.tabBar() or (focus is not None and self.isAncestorOf(focus)):
             self.focus_content()
@@ -830,18 +872,20 @@ class ActivationPage(QWidget):
 
         if self._refused():
             return
-        backs = self.report_backs
-        service, summary = self.service, self.summary
+        service, summary, activation_id = self.service, self.summary, self.activation_id
         from desktop.ui.ops import QueryOp
 
-        def show(own: str | None) -> None:
-            organisations = None
-            if own is None and backs is not None:  # not enrolled: name the organisation
-                organisations = [(r.organisation_id, r.organisation_name) for r in backs.rows]
-            meeting = backs.latest_meeting if backs is not None else None
-            self._open(ReportBackDialog(service, summary, meeting, organisations, self.window()), REPORT_TAB)
+        def read():  # the report-backs read afresh: the tab's may not be loaded yet
+            return service.own_organisation(), service.report_backs(activation_id)
 
-        QueryOp(service.own_organisation, success=show, parent=self).run()
+        def show(answer) -> None:
+            own, backs = answer
+            organisations = None
+            if own is None:  # not enrolled: name the organisation
+                organisations = [(r.organisation_id, r.organisation_name) for r in backs.rows]
+            self._open(ReportBackDialog(service, summary, backs.latest_meeting, organisations, self.window()), REPORT_TAB)
+
+        QueryOp(read, success=show, parent=self).run()
 
     def end_activation(self) -> None:
         from desktop.ui.activation_dialogs import EndDialog

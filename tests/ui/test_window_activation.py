@@ -76,7 +76,9 @@ def test_the_whole_activation_by_keyboard(running) -> None:
     assert title == "ÖVNING – AKTIVERAT: Samverkanskonferens (veckovis)"
     assert "Strömavbrott Södertörn" in words
     assert page.exercise.isVisible() and page.exercise.text().strip() == "◆ ÖVNING"
-    assert main.views["activations"].list_model.item(0).text().startswith("● Pågår · ◆ ÖVNING")
+    listed = main.views["activations"].list_model
+    qtbot.waitUntil(lambda: listed.rowCount() == 1)  # the list is read again on a pool thread
+    assert listed.item(0).text().startswith("● Pågår · ◆ ÖVNING")
 
     # The call list: 1 2 3 4 on four functions, Ctrl+C the number to dial.
     rows = page.call_model.rows
