@@ -35,7 +35,7 @@ from desktop.activation.model import (
     ReportBacks,
 )
 from desktop.activation.words import BREAK_TEXTS, ActivationError
-from desktop.i18n import keyed, tr
+from desktop.i18n import keyed, ngettext, tr
 from desktop.permissions import local_actor, may_write
 from desktop.store.filters import In
 from desktop.views import channels_by_function, function_name
@@ -544,19 +544,24 @@ class ActivationService:
             held.append(chain.Held(record["record_id"], record["link"], entry))
         result = chain.verify(activation_id, held)
         broken = result.first_break
-        if broken is None:
-            text = tr(
+        if broken is None and not result.sequenced:
+            text = tr("No entry has been sequenced by a server yet, so there is no chain to check.")
+        elif broken is None:
+            text = ngettext(
+                "The journal's chain is intact: {count} entry in the server's order, unchanged since it "
+                "sequenced it.",
                 "The journal's chain is intact: {count} entries in the server's order, unchanged "
-                "since it sequenced them.", count=result.sequenced,
-            )
+                "since it sequenced them.", result.sequenced).format(count=result.sequenced)
         else:
             text = tr("The journal's chain is broken: {problem}.", problem=keyed(
                 BREAK_TEXTS, broken.reason, "chain", index=broken.index))
         if result.unsequenced:
-            text += " " + tr(
+            count = len(result.unsequenced)
+            text += " " + ngettext(
+                "{count} entry is not sequenced yet (made offline; the server orders and chains it at "
+                "the next synchronisation).",
                 "{count} entries are not sequenced yet (made offline; the server orders and "
-                "chains them at the next synchronisation).", count=len(result.unsequenced),
-            )
+                "chains them at the next synchronisation).", count).format(count=count)
         return JournalCheck(
             ok=result.ok, sequenced=result.sequenced, unsequenced=len(result.unsequenced),
             hidden=len(result.hidden), head=result.head,

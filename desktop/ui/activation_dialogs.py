@@ -201,7 +201,9 @@ class EntryDialog(_SavingDialog):
         if corrects is None:
             title = tr("New journal entry – {forum}", forum=summary.forum_name)
         else:
-            place = f"#{corrects.index}" if corrects.index is not None else corrects.entry_id[:8]
+            from desktop.ui.activation_models import JournalModel
+
+            place = JournalModel.reference(corrects)
             title = tr("Correction of entry {place}", place=place)
         self.setWindowTitle(titled(title, summary))
         self.kind = QComboBox(self)

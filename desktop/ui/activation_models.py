@@ -178,16 +178,27 @@ class JournalModel(_TableModel):
         super().__init__(parent)
         self.rows: list[tuple[JournalEntry, int]] = []
         self.places: dict[str, str] = {}
+        self.references: dict[str, str] = {}  # entry id -> how its corrections name it
 
     def set_journal(self, rows: list[tuple[JournalEntry, int]]) -> None:
         self.beginResetModel()
         self.rows = rows
         self.places = {e.entry_id: self.place(e) for e, _depth in rows}
+        self.references = {e.entry_id: self.reference(e) for e, _depth in rows if e.corrected_by}
         self.endResetModel()
 
     @staticmethod
     def place(entry: JournalEntry) -> str:
         return f"#{entry.index}" if entry.index is not None else tr("not sequenced yet")
+
+    @staticmethod
+    def reference(entry: JournalEntry) -> str:
+        """How a correction names the entry it corrects: its place, or (not sequenced yet, so it
+        has none) the start of its text."""
+        if entry.index is not None:
+            return f"#{entry.index}"
+        first = (entry.text.splitlines() or [""])[0]
+        return f"“{first[:40]}…”" if len(first) > 40 else f"“{first}”"
 
     def row_of(self, entry_id: str | None) -> int:
         return next((i for i, (e, _d) in enumerate(self.rows) if e.entry_id == entry_id), -1)
@@ -202,7 +213,8 @@ class JournalModel(_TableModel):
         if entry.situation is not None:
             first = tr("Situation report")
         if depth:
-            return "↳ " + tr("Correction of {place}: {text}", place=self.places.get(entry.corrects or "", "?"), text=first)
+            return "↳ " + tr("Correction of {place}: {text}", place=self.references.get(entry.corrects or "", "?"),
+                             text=first)
         if entry.corrected_by:
             return f"{first}  ⟲ " + tr("corrected")
         return first
@@ -233,7 +245,7 @@ class JournalModel(_TableModel):
         return None
 
 
-def entry_html(entry: JournalEntry, places: dict[str, str]) -> str:
+def entry_html(entry: JournalEntry, places: dict[str, str], references: dict[str, str] | None = None) -> str:
     """The whole of one journal entry: who, when, its place, the text (a situation report by its
     sections), what it corrects and what corrects it."""
     def e(text: Any) -> str:
@@ -246,7 +258,7 @@ def entry_html(entry: JournalEntry, places: dict[str, str]) -> str:
     who = ", ".join(p for p in (entry.author or entry.organisation_name, entry.device_name) if p)
     parts = [f"<p><b>{e(place)}</b> · {e(when_text(entry.at))} · <b>{e(kind_label(entry.kind))}</b> · {e(who)}</p>"]
     if entry.corrects:
-        corrects = tr("Correction of {place}", place=places.get(entry.corrects, entry.corrects[:8]))
+        corrects = tr("Correction of {place}", place=(references or places).get(entry.corrects, entry.corrects[:8]))
         parts.append(f"<p><i>↳ {e(corrects)}</i></p>")
     if entry.situation is not None:
         report = entry.situation

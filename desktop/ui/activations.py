@@ -312,7 +312,9 @@ class ActivationPage(QWidget):
         hint.setWordWrap(True)
         self.call_model = CallListModel(self)
         self.call_table = _table(tab, "callList", tr("Call list"), self.call_model, CallTable)
-        _widths(self.call_table, (15, 34, 24, 13, 34, 16))
+        # the function's name takes what is left; the rest as narrow as their words allow (the
+        # channels in full are in the panel below)
+        _widths(self.call_table, (14, 30, 18, 10, 24, 11))
         self.call_table.horizontalHeader().setStretchLastSection(False)
         self.call_table.horizontalHeader().setSectionResizeMode(1, QHeaderView.ResizeMode.Stretch)
         self.call_table.marked.connect(self.mark_status)
@@ -366,7 +368,7 @@ class ActivationPage(QWidget):
         self.chain.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         self.journal_model = JournalModel(self)
         self.journal_table = _table(tab, "journal", tr("Journal"), self.journal_model)
-        _widths(self.journal_table, (12, 17, 14, 30))
+        _widths(self.journal_table, (16, 17, 12, 26))
         self.journal_table.selectionModel().currentRowChanged.connect(self._entry_changed)
         self.entry_view = QTextBrowser(tab)
         self.entry_view.setObjectName("journalEntry")
@@ -760,7 +762,7 @@ class ActivationPage(QWidget):
 
     def _entry_changed(self, *_args) -> None:
         entry = self.current_entry()
-        self.entry_view.setHtml(entry_html(entry, self.journal_model.places) if entry else "")
+        self.entry_view.setHtml(entry_html(entry, self.journal_model.places, self.journal_model.references) if entry else "")
         self.contextChanged.emit()
 
     def _focus_channels(self) -> None:
@@ -971,7 +973,7 @@ class ActivationsView(QWidget):
         splitter.addWidget(self.page)
         splitter.setStretchFactor(0, 1)
         splitter.setStretchFactor(1, 3)
-        splitter.setSizes([330, 900])
+        splitter.setSizes([280, 950])
         splitter.setChildrenCollapsible(False)
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
@@ -1001,7 +1003,8 @@ class ActivationsView(QWidget):
         self.list_model.clear()
         for summary in summaries:
             when = tr("Activated {when}", when=when_text(summary.started_at))
-            item = _item(f"{state_words(summary)}\n{summary.forum_name}\n{summary.reason} · {when}", summary.activation_id)
+            # one fact a line (the list is narrow: a line too long is cut, a fact on its own is not)
+            item = _item(f"{state_words(summary)}\n{summary.forum_name}\n{summary.reason}\n{when}", summary.activation_id)
             if summary.is_open:
                 background, colour = badge_colours(summary)
                 item.setBackground(QBrush(background))

@@ -152,7 +152,7 @@ def test_an_activation_arrives_after_a_sync_with_banner_notification_and_the_sam
     app.key(Qt.Key.Key_D, ALT)
     qtbot.waitUntil(lambda: focused("journal"))
     assert page.journal_model.index(0, 0).data() == "#1"
-    assert page.chain.text().startswith("✓ Dagboken är oförändrad. Dagbokens kedja är intakt: 1 poster")
+    assert page.chain.text().startswith("✓ Dagboken är oförändrad. Dagbokens kedja är intakt: 1 post i")
 
     # SOS Alarm writes an entry by keyboard: not sequenced until the next sync, then #2.
     app.key(Qt.Key.Key_N, CTRL)
