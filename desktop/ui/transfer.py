@@ -88,7 +88,7 @@ class ChangesModel(QAbstractTableModel):
     """The preview's changes as a table — line in the file, new or changed, the record, what
     changes — read from the plan as rows are painted (a file of 10,000 rows makes no widgets)."""
 
-    HEADERS = (N_("Line"), N_("Change"), N_("Record"), N_("What changes"))
+    HEADERS = (N_("Line"), N_("Change"), N_("Function or channel"), N_("What changes"))
 
     def __init__(self, parent=None) -> None:
         super().__init__(parent)
@@ -249,7 +249,7 @@ class ImportDialog(QDialog):
         self.refused = QListWidget(self)
         self.refused.setObjectName("importRefused")
         self.refused.setAccessibleName(tr("Refused rows, with their line and reason"))
-        self.refused.setMaximumHeight(150)
+        self.refused.setMaximumHeight(110)
         self.refused.setWordWrap(True)
         self.changes_model = ChangesModel(self)
         self.changes = QTableView(self)
@@ -259,6 +259,7 @@ class ImportDialog(QDialog):
         self.changes.setSelectionBehavior(QTableView.SelectionBehavior.SelectRows)
         self.changes.setWordWrap(False)
         self.changes.verticalHeader().hide()
+        self.changes.verticalHeader().setDefaultSectionSize(self.changes.fontMetrics().height() + 8)
         self.changes.horizontalHeader().setStretchLastSection(True)
         self.changes.horizontalHeader().setSectionResizeMode(2, QHeaderView.ResizeMode.Interactive)
         self.changes.setColumnWidth(0, 90)
