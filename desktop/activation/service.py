@@ -57,7 +57,7 @@ def _ms(text: str | None) -> int | None:
 
 
 _DIGESTS: dict[chain.Entry, str] = {}  # an entry's whole content -> its digest (see RememberedEntry)
-DIGESTS_KEPT = 100_000
+DIGESTS_KEPT = 20_000  # about ten journals of 2,000 entries (each kept with its text: a few MB)
 
 
 class RememberedEntry(chain.Entry):
