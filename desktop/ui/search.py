@@ -5,7 +5,8 @@ opens the selected (or top) hit with its first channel selected, Ctrl+C copies t
 value as dialled, Esc comes back to the field. A keystroke never waits for a search: each one
 asks ``LatestOnly`` for a search on a pool thread, and only the newest answer is painted. Keys
 pressed before the answer (Enter, then Ctrl+C, typed fast) are kept and carried out when it
-arrives, in order.
+arrives, in order. A forum with an open activation carries "● AKTIVERAT" (and "◆ ÖVNING") in
+its hit, in words and colour.
 """
 
 from __future__ import annotations
@@ -29,11 +30,13 @@ from PySide6.QtWidgets import (
 from desktop.i18n import tr
 from desktop.store.messages import channel_kind_label
 from desktop.ui import theme
+from desktop.ui.activation_watch import activated_words, badge_colours
 from desktop.ui.detail import DetailView
 from desktop.ui.ops import LatestOnly
 from desktop.views import kind_word
 
 HIT_ROLE = Qt.ItemDataRole.UserRole + 1
+ACTIVATION_ROLE = Qt.ItemDataRole.UserRole + 2
 RESULT_LIMIT = 20  # the store's default: a person reads the top few; 50 cost twice the search
 # While typing, the top hit's detail follows once the keys pause: read at once, every
 # keystroke's preview competed with the next keystroke's search for the store and the GIL.
@@ -105,6 +108,7 @@ class ResultsModel(QAbstractListModel):
         super().__init__(parent)
         self.hits: list = []
         self.query = ""
+        self.activated: dict = {}  # forum id -> its open ActivationSummary
 
     def set_hits(self, query: str, hits: list) -> None:
         self.beginResetModel()
@@ -121,8 +125,12 @@ class ResultsModel(QAbstractListModel):
         hit = self.hits[index.row()]
         if role == HIT_ROLE:
             return hit
+        activation = self.activated.get(hit.record_id) if hit.collection == "forums" else None
+        if role == ACTIVATION_ROLE:
+            return activation
         if role in (Qt.ItemDataRole.DisplayRole, Qt.ItemDataRole.AccessibleTextRole):
-            return hit_accessible_text(hit)
+            text = hit_accessible_text(hit)
+            return f"{text}, {activated_words(activation)}" if activation is not None else text
         return None
 
 
@@ -175,9 +183,23 @@ class ResultDelegate(QStyledItemDelegate):
         painter.drawText(QRect(rect.left() + kind_width, rect.top(), title_width, line), Qt.AlignmentFlag.AlignVCenter,
                          QFontMetrics(bold).elidedText(hit.title, Qt.TextElideMode.ElideRight, title_width))
         painter.setFont(base)
+        left = rect.left()
+        activation = index.data(ACTIVATION_ROLE)
+        if activation is not None:  # the forum's activated mark, in words and colour
+            bold_metrics = QFontMetrics(bold)
+            words = activated_words(activation)
+            badge = QRect(left, rect.top() + line, min(bold_metrics.horizontalAdvance(words) + 10, max(width, 0)), line)
+            background, colour = badge_colours(activation)
+            painter.fillRect(badge, background)
+            painter.setFont(bold)
+            painter.setPen(colour)
+            painter.drawText(badge, Qt.AlignmentFlag.AlignCenter, words)
+            painter.setFont(base)
+            left = badge.right() + self.PAD
         painter.setPen(muted)
-        painter.drawText(QRect(rect.left(), rect.top() + line, max(width, 0), line), Qt.AlignmentFlag.AlignVCenter,
-                         metrics.elidedText(hit.subtitle or "", Qt.TextElideMode.ElideRight, max(width, 0)))
+        rest = max(rect.left() + width - left, 0)
+        painter.drawText(QRect(left, rect.top() + line, rest, line), Qt.AlignmentFlag.AlignVCenter,
+                         metrics.elidedText(hit.subtitle or "", Qt.TextElideMode.ElideRight, rest))
         painter.restore()
 
 
@@ -354,6 +376,11 @@ class SearchView(QWidget):
             if hit is not None:
                 self.detail.open(hit.collection, hit.record_id, hint=hit)
         self.detail.copy_current()
+
+    def set_activated(self, by_forum: dict) -> None:
+        """The open activations changed: forum hits show it at the next paint."""
+        self.model.activated = by_forum
+        self.results.viewport().update()
 
     def refresh(self) -> None:
         """The data changed (an edit, a pulled page): search again and reload the detail."""

@@ -258,16 +258,12 @@ def type_key(qapp, field, character: str) -> None:
         qapp.sendEvent(field, QKeyEvent(kind, key, Qt.KeyboardModifier.NoModifier, character))
 
 
-def keystrokes_and_memory(vault: Path, keystrokes: int, work: Path) -> None:
-    from bench_search import keystroke_queries
-    from PySide6.QtCore import QEvent, QObject
-    from PySide6.QtWidgets import QApplication
-
+def unlocked_application(qapp, vault: Path, settings: Path):
+    """The real Application in this process, unlocked, its main window 1280×800 with the search
+    field focused (also bench_window_activation.py's start)."""
     from desktop.app import Application
-    from desktop.ui.search import RESULT_LIMIT
 
-    qapp = QApplication.instance() or QApplication(sys.argv[:1])
-    application = Application(qapp, vault, settings_path=work / "settings-keys.json")
+    application = Application(qapp, vault, settings_path=settings)
     application.start()
     while application.unlock_window is None:
         qapp.processEvents()
@@ -276,8 +272,20 @@ def keystrokes_and_memory(vault: Path, keystrokes: int, work: Path) -> None:
     while application.main is None or not application.main.field.hasFocus():
         qapp.processEvents()
         time.sleep(0.001)
+    application.main.resize(1280, 800)
+    return application
+
+
+def keystrokes_and_memory(vault: Path, keystrokes: int, work: Path) -> None:
+    from bench_search import keystroke_queries
+    from PySide6.QtCore import QEvent, QObject
+    from PySide6.QtWidgets import QApplication
+
+    from desktop.ui.search import RESULT_LIMIT
+
+    qapp = QApplication.instance() or QApplication(sys.argv[:1])
+    application = unlocked_application(qapp, vault, work / "settings-keys.json")
     main = application.main
-    main.resize(1280, 800)
     view, field = main.search_view, main.field
     store = application.session.store
     painted: dict[str, float] = {}
