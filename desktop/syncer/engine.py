@@ -349,6 +349,10 @@ class SyncEngine:
                 if self.store.outbox_count():
                     self._push(client, report)  # edits made while we pulled
                 self._refresh_directory(client)
+            if report.pushed:
+                # The pushed entries' pages are free now: a big push (a bulk import's) gives
+                # them back to the disk (the store decides whether it is worth it).
+                self.store.reclaim_space()
         except Unauthorized as error:
             self.store.set_meta(META_UNAUTHORIZED, True)
             self._fail(STATE_UNAUTHORIZED, error)

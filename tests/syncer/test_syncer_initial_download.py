@@ -1,5 +1,5 @@
 """A download from scratch: the largest pages, the garbage collector paused, a search index that
-is complete after the sync and after a kill mid-download."""
+is complete after the sync and after a kill mid-download, and the space of a big push given back."""
 
 from __future__ import annotations
 
@@ -15,6 +15,7 @@ from syncer_helpers import preload_records
 
 from desktop.store import Store
 from desktop.store import search_index as index_mod
+from desktop.store import store as store_mod
 from desktop.syncer import engine as E
 from desktop.syncer.client import SyncClient
 from desktop.syncer.engine import SyncEngine
@@ -137,3 +138,30 @@ def test_a_killed_download_from_scratch_opens_with_every_applied_record_searchab
         assert report.digest_ok
         assert indexed(store) == searchable(store) == applied + report.pulled
         assert store.search("Funktion 002499 i beredskap")
+
+
+def test_a_big_push_gives_the_outbox_space_back_to_the_disk(
+    server, device_factory, monkeypatch
+):
+    monkeypatch.setattr(store_mod, "RECLAIM_MIN_BYTES", 64 * 1024)
+    monkeypatch.setattr(store_mod, "RECLAIM_MIN_FRACTION", 0.05)
+    device = device_factory(server, "sos")
+    sos = server.org_ids["sos"]
+    fid = device.store.create("functions", {"organisation_id": sos, "name": "TiB"})
+    device.store.bulk_create("channels", [
+        {"function_id": fid, "kind": "email", "value": f"tib{n}@sos.example", "label": "e-post " * 20}
+        for n in range(3000)
+    ])
+    reclaimed: list[int] = []
+    real = device.store.reclaim_space
+
+    def spy():
+        reclaimed.append(real())
+        return reclaimed[-1]
+
+    monkeypatch.setattr(device.store, "reclaim_space", spy)
+    report = device.sync()
+    assert report.pushed == 3001 and device.store.outbox_count() == 0
+    assert reclaimed and reclaimed[0] > 0
+    assert device.store.count("channels") == 3000  # nothing lost: every row is still there
+    assert device.store.search("tib2999@sos.example")
