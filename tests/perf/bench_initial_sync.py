@@ -63,6 +63,15 @@ def start_server(db_url: str) -> tuple[subprocess.Popen, str]:
     raise SystemExit("the server did not start")
 
 
+def process_cpu_s(pid: int) -> float:
+    """User + system CPU seconds a process has used so far (Linux /proc; 0.0 elsewhere)."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return 0.0
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
 class Timers:
     """Time spent per wrapped call, exclusive: a timed call inside another (the index pass that
     a small last page starts inside apply_pulled) counts for itself, not for the outer one."""
@@ -191,8 +200,12 @@ def main() -> None:
             profiler = cProfile.Profile()
             profiler.enable()
         started = time.perf_counter()
+        client_cpu, server_cpu = time.process_time(), process_cpu_s(process.pid)
         report = engine.sync_now()
         sync_s = time.perf_counter() - started
+        client_cpu = time.process_time() - client_cpu
+        server_cpu = process_cpu_s(process.pid) - server_cpu
+        load = os.getloadavg()[0]
         if profiler is not None:
             profiler.disable()
         engine_module.local_digest = original_local
@@ -224,6 +237,8 @@ def main() -> None:
     print(f"{'download only (pull pages, no apply)':<38}{download_s:>10.2f}{downloaded / download_s:>12,.0f}")
     print(f"{'ratio sync / raw':<38}{sync_s / raw_s:>10.1f}x")
     print(f"database file after the sync: {store_mb:.0f} MB (raw rows + FTS5: {raw_mb:.0f} MB)")
+    print(f"CPU during the sync: client {client_cpu:.2f} s (all threads), server {server_cpu:.2f} s; "
+          f"load average {load:.2f} on {os.cpu_count()} cores")
     print()
     print(f"{'where the sync time goes':<38}{'seconds':>10}{'share':>8}{'calls':>7}")
     for name, spent in sorted(timers.spent.items(), key=lambda item: -item[1]):
