@@ -824,7 +824,7 @@ EMPTY_HASH = hashlib.sha256(b"").hexdigest()
 
 
 _collector_lock = threading.Lock()
-_collector_pauses = 0  # pulls running with the collector paused (one engine per store)
+_collector_pauses = 0  # syncs running with the collector paused (one engine per store)
 _collector_was_enabled = False
 
 
