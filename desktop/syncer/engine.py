@@ -196,6 +196,9 @@ class SyncEngine:
         self._callbacks: list[Callable[[SyncStatus], None]] = []
         self._client: SyncClient | None = None
         self._fetcher: ThreadPoolExecutor | None = None
+        # The digest the check will compare, asked for while the last pulled page is applied
+        # and indexed (see _pull_pages); taken by _compare_digest, dropped when a sync ends.
+        self._digest_ahead: Future | None = None
         self._client_key: tuple | None = None
         self._started: str | None = None  # when the running sync first changed something here
         self._status = self._initial_status()
@@ -367,6 +370,8 @@ class SyncEngine:
             log.exception("sync failed")
             self._fail(STATE_ERROR, SyncError(detail=repr(error)))
             raise
+        finally:
+            self._drop_digest_ahead()
         finished = format_time(self._now_ms())
         with self.store.batch(source="sync"):  # one transaction
             self.store.set_meta(META_LAST_SUCCESS, finished)
@@ -527,6 +532,13 @@ class SyncEngine:
             # While this page is applied, the next one is fetched (one request in flight at a
             # time; the pages are still applied strictly in order, each with its cursor).
             pending = self._prefetch(client, page.cursor, limit) if page.has_more else None
+            if pending is None and self._digest_due(report):
+                # The last page: while it is applied and the search index built (seconds after
+                # a download from scratch), the server computes the digest the check compares.
+                # It describes the server after this page was read, as one asked for after the
+                # apply would (a server that moves meanwhile is caught up with by the check).
+                self._drop_digest_ahead()
+                self._digest_ahead = self._fetcher.submit(client.digest, leave_out_compacted=True)
             try:
                 self.store.apply_pulled(page.records, page.cursor)  # page and cursor: one transaction
             except BaseException:
@@ -660,9 +672,30 @@ class SyncEngine:
         report.digest_ok = not differing
         self.store.set_meta(META_LAST_DIGEST, self._now_ms())
 
+    def _drop_digest_ahead(self) -> None:
+        ahead, self._digest_ahead = self._digest_ahead, None
+        if ahead is not None:
+            ahead.cancel()
+            _wait_quietly(ahead)
+
+    def _server_digest(self, client: SyncClient) -> dict[str, Any]:
+        """The server's digest for the check: the one asked for ahead, else asked for now."""
+        ahead, self._digest_ahead = self._digest_ahead, None
+        if ahead is not None:
+            return ahead.result()
+        return client.digest(leave_out_compacted=True)
+
     def _compare_digest(self, client: SyncClient, report: SyncReport) -> list[str]:
+        try:
+            return self._compare_digest_rounds(client, report)
+        finally:
+            # A digest asked for ahead by a pull whose records did not need it: no request
+            # may be left running on the client when the sync goes on (one at a time).
+            self._drop_digest_ahead()
+
+    def _compare_digest_rounds(self, client: SyncClient, report: SyncReport) -> list[str]:
         for _ in range(DIGEST_ROUNDS):
-            theirs = client.digest(leave_out_compacted=True)
+            theirs = self._server_digest(client)
             cursor = theirs.get("cursor")
             if cursor is not None and str(cursor) != str(self.store.get_meta(META_CURSOR)):
                 # The digest was taken at another position than our cursor: catch up. If there

@@ -165,3 +165,55 @@ def test_a_big_push_gives_the_outbox_space_back_to_the_disk(
     assert reclaimed and reclaimed[0] > 0
     assert device.store.count("channels") == 3000  # nothing lost: every row is still there
     assert device.store.search("tib2999@sos.example")
+
+
+def test_the_digest_is_computed_while_the_last_page_is_applied_and_indexed(
+    server, device_factory, monkeypatch
+):
+    """One digest request for the check, as before, but made when the last page arrives: the
+    server computes it while the device applies that page and builds the search index."""
+    sos = server.org_ids["sos"]
+    preload_records(server.sessions, sos, sos, 3000)
+    events: list[str] = []
+
+    class Recording(SyncClient):
+        def pull(self, cursor, limit=1000):
+            page = super().pull(cursor, limit)
+            events.append("last page" if not page.has_more else "page")
+            return page
+
+        def digest(self, **kwargs):
+            events.append("digest for the check" if kwargs.get("leave_out_compacted") else "digest")
+            return super().digest(**kwargs)
+
+    device = device_factory(server, "sos", client_factory=Recording, initial_sync=False)
+    real_index = device.store.update_search_index
+
+    def index():
+        events.append("index pass")
+        return real_index()
+
+    monkeypatch.setattr(device.store, "update_search_index", index)
+    report = device.sync()
+    assert report.digest_ok and searchable(device.store) >= 6000
+    assert events.count("digest for the check") == 1
+    last = events.index("last page")
+    assert last < events.index("digest for the check") < events.index("index pass", last)
+    # A server that moves while that digest is asked for: whether the digest describes the
+    # server before the move (the next sync brings the rest) or after it (the check catches up
+    # at once), nothing is repaired, nothing is missed and nothing is pulled twice.
+    events.clear()
+    real_apply = device.store.apply_pulled
+
+    def apply_then_the_server_moves(records, cursor):
+        real_apply(records, cursor)
+        if "moved" not in events:
+            events.append("moved")
+            preload_records(server.sessions, sos, sos, 5)
+
+    monkeypatch.setattr(device.store, "apply_pulled", apply_then_the_server_moves)
+    preload_records(server.sessions, sos, sos, 5)
+    first = device.sync()
+    assert first.digest_ok and first.repaired == [] and first.pulled in (10, 20)
+    second = device.sync()
+    assert second.digest_ok and second.repaired == [] and first.pulled + second.pulled == 20
