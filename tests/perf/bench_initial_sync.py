@@ -41,6 +41,7 @@ from sync.server.db import write_session  # noqa: E402
 
 
 PULL = "pull (HTTP + server + JSON)*"
+DIGEST = "digest (server)*"
 
 
 def start_server(db_url: str) -> tuple[subprocess.Popen, str]:
@@ -172,7 +173,7 @@ def main() -> None:
                 return page
 
             def digest(self, **kwargs):
-                return timers.wrap("digest (server)", super().digest)(**kwargs)
+                return timers.wrap(DIGEST, super().digest)(**kwargs)
 
         # The download alone (server + HTTP + JSON decoding), nothing applied: the network side's ceiling.
         probe = SyncClient(url, token=store.get_meta("sync.token"))
@@ -243,10 +244,11 @@ def main() -> None:
     print(f"{'where the sync time goes':<38}{'seconds':>10}{'share':>8}{'calls':>7}")
     for name, spent in sorted(timers.spent.items(), key=lambda item: -item[1]):
         print(f"{name:<38}{spent:>10.2f}{spent / sync_s:>8.0%}{timers.calls[name]:>7}")
-    other = sync_s - sum(v for k, v in timers.spent.items() if k != PULL)
-    print(f"{'other (waiting for pages, push, meta)':<38}{other:>10.2f}{other / sync_s:>8.0%}")
-    print("(pages are fetched in a background thread while the previous one is applied,")
-    print(" so the pull time overlaps the apply time and the shares add up to more than 100%)")
+    other = sync_s - sum(v for k, v in timers.spent.items() if k not in (PULL, DIGEST))
+    print(f"{'other (waiting for pages and digests)':<38}{other:>10.2f}{other / sync_s:>8.0%}")
+    print("(* in a background thread: pages are fetched while the previous one is applied, and the")
+    print(" digest for the check while the last one is applied and indexed; those times overlap")
+    print(" the apply time, so the shares add up to more than 100%)")
     if profiler is not None:
         import pstats
 
