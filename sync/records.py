@@ -334,7 +334,7 @@ def validate_value(spec: Field, value: Any) -> Any:
             raise InvalidChange(f"{name} must be a clock", field=name)
         return value
     if kind is FieldType.COLLECTION:
-        if value not in COLLECTIONS:
+        if not isinstance(value, str) or value not in COLLECTIONS:  # a list is not hashable
             raise InvalidChange(f"{name} must name a collection", field=name)
         return value
     if kind is FieldType.ANY:

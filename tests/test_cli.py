@@ -30,10 +30,12 @@ def run(
     if passphrase is not None:
         environment["SAMVERKA_PASSPHRASE"] = passphrase
     # A new session has no controlling terminal: nothing can be asked, as in a script or CI.
+    # It runs beside the data folder (a test's temporary folder), so that a relative path a
+    # command is given can never write into the checkout.
     return subprocess.run(
         [sys.executable, "-m", "desktop", "--data-dir", str(data_dir), *args],
         capture_output=True, text=True, env=environment, input=stdin, timeout=120,
-        start_new_session=True,
+        start_new_session=True, cwd=data_dir.parent,
     )
 
 

@@ -8,6 +8,8 @@ import uuid
 
 
 from desktop.store import Store
+from desktop.store import store as store_mod
+from desktop.store.connection import raw_connect
 from desktop.store.outbox import dumps
 from desktop.store.store import (
     _clocks_json,
@@ -200,3 +202,83 @@ def test_fast_json_and_ids_match_the_slow_ones():
     for text in ids:
         parsed = uuid.UUID(text)
         assert str(parsed) == text and parsed.version == 4 and parsed.variant == uuid.RFC_4122
+
+
+def test_a_pulled_rows_clocks_are_stored_as_dumps_writes_them(store):
+    """The clocks of a pulled record are joined as text (no encoder): the same text dumps makes."""
+    rid = str(uuid.uuid4())
+    fields = {"name": ("Länsstyrelsen", clock(5)), "short_name": ("LST", clock(6, 1)),
+              "kind": ("agency", clock(7, 2, "node.with:odd_chars-9")), "notes": (None, clock(8))}
+    store.apply_pulled([state("organisations", rid, fields, 1)], "c")
+    with store._read() as db:
+        stored = db.execute("SELECT clocks FROM organisations WHERE record_id = ?", (rid,)).fetchone()[0]
+    assert stored == dumps({name: c for name, (_, c) in fields.items()})
+
+
+def file_bytes(path) -> int:
+    return sum(p.stat().st_size for p in path.parent.glob(path.name + "*"))
+
+
+def pushed_bulk(store: Store, count: int) -> list[str]:
+    """``count`` channels created in bulk, then acknowledged as the server would (pushed)."""
+    org = store.create("organisations", {"name": "SOS Alarm"})
+    fid = store.create("functions", {"organisation_id": org, "name": "TiB"})
+    ids = store.bulk_create("channels", [
+        {"function_id": fid, "kind": "email", "value": f"tib{n}@sos.example", "label": "e-post " * 30}
+        for n in range(count)
+    ])
+    store.update_search_index()  # before the push, as the store does at the next search or edit
+    entries = store.outbox_pending(limit=count + 10)
+    store.outbox_acknowledge([e.change_id for e in entries], {e.change_id: n + 1 for n, e in enumerate(entries)})
+    assert store.outbox_count() == 0
+    return ids
+
+
+def small_thresholds(monkeypatch):
+    """reclaim_space from 64 KiB and 5 % of the file up (a test's outbox is small)."""
+    monkeypatch.setattr(store_mod, "RECLAIM_MIN_BYTES", 64 * 1024)
+    monkeypatch.setattr(store_mod, "RECLAIM_MIN_FRACTION", 0.05)
+
+
+def test_space_freed_by_a_push_goes_back_to_the_disk_and_every_row_stays(db_path, db_key, monkeypatch):
+    small_thresholds(monkeypatch)
+    with Store.open(db_path, db_key) as store:
+        ids = pushed_bulk(store, 3000)
+        before = everything(store)
+        with store._read() as db:
+            assert int(db.execute("PRAGMA auto_vacuum").fetchone()[0]) == 2  # a new file: incremental
+        size = file_bytes(db_path)
+        freed = store.reclaim_space()
+        assert freed > 1_000_000 and file_bytes(db_path) <= size - freed
+        assert everything(store) == before
+        assert store.get("channels", ids[-1])["fields"]["value"] == "tib2999@sos.example"
+        assert store.reclaim_space() == 0  # nothing worth it left
+    with Store.open(db_path, db_key) as store:  # and the file opens as it was left
+        assert store.count("channels") == 3000 and store.search("tib2999@sos.example")
+
+
+def test_an_older_file_is_rewritten_once_and_frees_pages_incrementally_afterwards(
+    db_path, db_key, monkeypatch
+):
+    small_thresholds(monkeypatch)
+    Store.open(db_path, db_key).close()
+    db = raw_connect(db_path, db_key)  # as a file made before auto_vacuum was set
+    db.execute("PRAGMA auto_vacuum = NONE")
+    db.execute("VACUUM")
+    assert int(db.execute("PRAGMA auto_vacuum").fetchone()[0]) == 0
+    db.close()
+    with Store.open(db_path, db_key) as store:
+        pushed_bulk(store, 3000)
+        before = everything(store)
+        assert store.reclaim_space() > 1_000_000
+        assert everything(store) == before
+        with store._read() as db:
+            assert int(db.execute("PRAGMA auto_vacuum").fetchone()[0]) == 2
+            assert int(db.execute("PRAGMA freelist_count").fetchone()[0]) == 0
+
+
+def test_a_few_free_pages_are_left_for_the_next_writes(store):
+    pushed_bulk(store, 200)  # well under RECLAIM_MIN_BYTES
+    assert store.reclaim_space() == 0
+    with store._read() as db:
+        assert int(db.execute("PRAGMA freelist_count").fetchone()[0]) > 0

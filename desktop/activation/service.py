@@ -35,7 +35,7 @@ from desktop.activation.model import (
     ReportBacks,
 )
 from desktop.activation.words import BREAK_TEXTS, ActivationError
-from desktop.i18n import keyed, tr
+from desktop.i18n import keyed, ngettext, tr
 from desktop.permissions import local_actor, may_write
 from desktop.store.filters import In
 from desktop.views import channels_by_function, function_name
@@ -54,6 +54,25 @@ def _ms(text: str | None) -> int | None:
         return parse_time(text) if text else None
     except (TypeError, ValueError, OverflowError):
         return None
+
+
+_DIGESTS: dict[chain.Entry, str] = {}  # an entry's whole content -> its digest (see RememberedEntry)
+DIGESTS_KEPT = 20_000  # about ten journals of 2,000 entries (each kept with its text: a few MB)
+
+
+class RememberedEntry(chain.Entry):
+    """A journal entry whose digest is remembered by its whole content: the window checks the
+    chain at every reload of a journal, and hashing 2,000 entries each time is most of that
+    read. An altered entry is different content, so it is hashed afresh and the break found."""
+
+    def digest(self) -> str:
+        found = _DIGESTS.get(self)  # TypeError for content that is not text: _digest_or_none's case
+        if found is None:
+            found = super().digest()
+            if len(_DIGESTS) >= DIGESTS_KEPT:
+                _DIGESTS.clear()
+            _DIGESTS[self] = found
+        return found
 
 
 class ActivationService:
@@ -91,6 +110,10 @@ class ActivationService:
         """May this device add call-out events, journal entries and ticks to the activation?"""
         return may_write(self.store, "log_entries", "create", None,
                          {"activation_id": activation_id, "at": self.now(), "kind": "information", "text": "-"})
+
+    def may_end(self, activation_id: str):
+        """May this device end the activation (set ``ended_at``)? The window's [Avsluta]."""
+        return may_write(self.store, "activations", "update", activation_id, {"ended_at": self.now()})
 
     # --- activations ----------------------------------------------------------------------------
 
@@ -268,7 +291,9 @@ class ActivationService:
             names[""] = self.own_organisation() or ""
         owner = owner_org or names[""]
         if not owner:
-            return tr("this computer")
+            if "\0" not in names:  # said once per journal read, not once per entry
+                names["\0"] = tr("this computer")
+            return names["\0"]
         if owner not in names:
             names.update(self._names("organisations", [owner]))
         return names.get(owner, "")
@@ -514,23 +539,29 @@ class ActivationService:
         for record in records:
             entry = None
             if not record["deleted"]:
-                entry = chain.Entry.of(record["record_id"], record.get("owner_org"), record.get("clock"), record["fields"])
+                entry = RememberedEntry.of(record["record_id"], record.get("owner_org"), record.get("clock"),
+                                           record["fields"])
             held.append(chain.Held(record["record_id"], record["link"], entry))
         result = chain.verify(activation_id, held)
         broken = result.first_break
-        if broken is None:
-            text = tr(
+        if broken is None and not result.sequenced:
+            text = tr("No entry has been sequenced by a server yet, so there is no chain to check.")
+        elif broken is None:
+            text = ngettext(
+                "The journal's chain is intact: {count} entry in the server's order, unchanged since it "
+                "sequenced it.",
                 "The journal's chain is intact: {count} entries in the server's order, unchanged "
-                "since it sequenced them.", count=result.sequenced,
-            )
+                "since it sequenced them.", result.sequenced).format(count=result.sequenced)
         else:
             text = tr("The journal's chain is broken: {problem}.", problem=keyed(
                 BREAK_TEXTS, broken.reason, "chain", index=broken.index))
         if result.unsequenced:
-            text += " " + tr(
+            count = len(result.unsequenced)
+            text += " " + ngettext(
+                "{count} entry is not sequenced yet (made offline; the server orders and chains it at "
+                "the next synchronisation).",
                 "{count} entries are not sequenced yet (made offline; the server orders and "
-                "chains them at the next synchronisation).", count=len(result.unsequenced),
-            )
+                "chains them at the next synchronisation).", count).format(count=count)
         return JournalCheck(
             ok=result.ok, sequenced=result.sequenced, unsequenced=len(result.unsequenced),
             hidden=len(result.hidden), head=result.head,

@@ -124,20 +124,30 @@ def _value(field: str, value: Any, kind: str | None = None) -> str:
     return str(value) if len(str(value)) <= 60 else str(value)[:57] + "…"
 
 
-def describe_change(change: Change) -> str:
-    """One line: "+ Function “TiB”", "~ Channel 070-174 06 05 of “TiB”: Note: “a” → “b”"."""
-    fields = change.fields
+def change_subject(change: Change) -> str:
+    """What a change is about: "Function “TiB”", "Channel 070-174 06 05 (Mobile) of “TiB”"."""
     kind, value = change.channel or (None, None)
     if change.collection == "functions":
-        subject = tr("Function “{name}”", name=change.function_name)
-    else:
-        subject = tr("Channel {value} ({kind}) of “{function}”", value=_value("value", value, kind),
-                     kind=kind_label(kind), function=change.function_name)
+        return tr("Function “{name}”", name=change.function_name)
+    return tr("Channel {value} ({kind}) of “{function}”", value=_value("value", value, kind),
+              kind=kind_label(kind), function=change.function_name)
+
+
+def change_details(change: Change) -> str:
+    """What an update changes, "Note: “a” → “b”; …" ("" for a create)."""
     if change.op == "create":
-        return f"+ {subject}"
-    details = "; ".join(
+        return ""
+    fields = change.fields
+    kind = (change.channel or (None, None))[0]
+    return "; ".join(
         f"{COLUMNS_BY_ID[column_for_field(name)].title() if column_for_field(name) in COLUMNS_BY_ID else name}: "
         f"{_value(name, change.before.get(name), kind)} → {_value(name, new, fields.get('kind', kind))}"
         for name, new in fields.items()
     )
-    return f"~ {subject}: {details}"
+
+
+def describe_change(change: Change) -> str:
+    """One line: "+ Function “TiB”", "~ Channel 070-174 06 05 of “TiB”: Note: “a” → “b”"."""
+    if change.op == "create":
+        return f"+ {change_subject(change)}"
+    return f"~ {change_subject(change)}: {change_details(change)}"

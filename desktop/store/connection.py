@@ -174,7 +174,7 @@ def raw_connect(path: Path, key: bytes, *, create: bool = True) -> sqlcipher.Con
         # First statement, always. The hex form skips SQLCipher's PBKDF2 (the vault did the KDF).
         conn.execute(f"PRAGMA key = \"x'{bytes(key).hex()}'\"")
         try:
-            conn.execute("SELECT count(*) FROM sqlite_master").fetchone()
+            objects = conn.execute("SELECT count(*) FROM sqlite_master").fetchone()[0]
         except sqlcipher.DatabaseError as exc:
             if "not a database" in str(exc) and path.exists() and path.stat().st_size > 0:
                 # Whole pages of the right size: a wrong key, or a damaged first page.
@@ -182,6 +182,11 @@ def raw_connect(path: Path, key: bytes, *, create: bool = True) -> sqlcipher.Con
             raise DatabaseCorrupt(path=path, reason=str(exc)) from None
         try:
             conn.execute("PRAGMA busy_timeout = %d" % int(BUSY_TIMEOUT_S * 1000))
+            if objects == 0:
+                # A new file: pages freed later (an outbox of 100k changes, once pushed, frees
+                # half the file) can be given back to the disk without rewriting the whole
+                # file (Store.reclaim_space). Only possible before the first table exists.
+                conn.execute("PRAGMA auto_vacuum = INCREMENTAL")
             mode = conn.execute("PRAGMA journal_mode = WAL").fetchone()[0]
             if str(mode).lower() != "wal":
                 log.warning("journal_mode is %s, not wal, for %s", mode, path)

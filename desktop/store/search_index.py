@@ -147,9 +147,9 @@ def _channel_display(kind: str | None, value: str | None) -> str:
     return value or ""
 
 
-def _channel_terms(kind: str | None, value: str | None, label: str | None, lang: str) -> str:
+def _channel_terms(kind: str | None, value: str | None, label: str | None, kind_label: str) -> str:
     """A channel as its function's document holds it: label, kind and number (no fragments)."""
-    return _join(label, channel_kind_label(kind, lang), number_terms(kind, value, False))
+    return _join(label, kind_label, number_terms(kind, value, False))
 
 
 # ------------------------------------------------------------------ rows
@@ -309,6 +309,7 @@ class _Docs:
         self.fresh = fresh
         self.everything = everything
         self.lang = language()
+        self._kind_labels: dict[str | None, str] = {}  # a channel kind's label in self.lang
         self._all: dict[tuple[str, str], dict[str, tuple]] = {}
         self._all_channels: dict[str, list[tuple]] | None = None
 
@@ -347,6 +348,12 @@ class _Docs:
         for rows in by_function.values():
             rows.sort(key=_channel_order)
         return by_function
+
+    def _kind_label(self, kind: str | None) -> str:
+        text = self._kind_labels.get(kind)
+        if text is None:
+            text = self._kind_labels[kind] = channel_kind_label(kind, self.lang)
+        return text
 
     def _orgs(self, ids: Iterable[str]) -> Mapping[str, tuple]:
         return self._rows("organisations", _ORG_COLUMNS, ids)
@@ -389,13 +396,13 @@ class _Docs:
         wanted = rows.keys() if not self.everything else ()
         orgs = self._orgs({r[1] for r in rows.values() if r[1]} if not self.everything else ())
         channels = self._channels_of(wanted)
-        lang = self.lang
+        kind_label = self._kind_label
         out: dict[str, Doc | None] = {}
         for rid, row in self._live(rows, ids, out, 2):
             _, org_id, name, short, description, _ = row
             org_name, org_short, token = self._org_context(orgs, org_id)
             own = channels.get(rid, ())
-            body = _join(description, *[_channel_terms(c[2], c[3], c[4], lang) for c in own])
+            body = _join(description, *[_channel_terms(c[2], c[3], c[4], kind_label(c[2])) for c in own])
             title = f"{name} ({short})" if short and short != name else name
             if own:
                 c = own[0]
@@ -415,7 +422,6 @@ class _Docs:
             "functions", _FUNCTION_COLUMNS, () if everything else {r[1] for r in rows.values() if r[1]}
         )
         orgs = self._orgs(() if everything else {f[1] for f in functions.values() if f[1]})
-        lang = self.lang
         out: dict[str, Doc | None] = {}
         for rid, row in self._live(rows, ids, out, 3):
             _, function_id, kind, value, label, _, _, note, _ = row
@@ -425,7 +431,7 @@ class _Docs:
                 fn_name, fn_short = function[2], function[3]
                 org_name, org_short, token = self._org_context(orgs, function[1])
             display = _channel_display(kind, value)
-            kind_label = channel_kind_label(kind, lang)
+            kind_label = self._kind_label(kind)
             subtitle = ", ".join([p for p in (label or kind_label, fn_name, org_short or org_name) if p])
             # The value is the channel's title (a typed number or address finds the channel
             # itself first); label, kind, function and organisation are its context.

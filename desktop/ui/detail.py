@@ -350,9 +350,20 @@ def _ref_html(ref: FunctionRef | None) -> str:
     return f"{_record_link('functions', ref.function_id, ref.name)}, {_e(ref.organisation_name)}"
 
 
-def mode_badge_html(mode: str) -> str:
-    """Activated mode in words and colour (never colour alone)."""
+def mode_badge_html(mode: str, activation: Any = None) -> str:
+    """Activated mode in words and colour (never colour alone); an open ``activation`` (an
+    ActivationSummary) says since when and why, violet with ÖVNING for an exercise."""
     t = theme.current(QApplication.instance())
+    if activation is not None:
+        from desktop.syncer.messages import when_text
+        from desktop.ui.activation_watch import activated_words, badge_colours
+
+        background, colour = badge_colours(activation)
+        since = _e(tr("since {when}: {reason}", when=when_text(activation.started_at), reason=activation.reason))
+        opener = _e(tr("Open the activation (Ctrl+5)"))
+        return (f'<span style="background-color:{background.name()}; color:{colour.name()}; font-weight:bold">'
+                f"&nbsp;{_e(activated_words(activation))}&nbsp;</span> {since} · "
+                f'<a href="{APP_SCHEME}:activations/{_e(activation.activation_id)}">{opener}</a>')
     if mode == "activated":
         words = _e(tr("ACTIVATED"))
         return (f'<span style="background-color:{t.activated_bg}; color:{t.activated_text}; font-weight:bold">'
@@ -424,8 +435,8 @@ def organisation_html(d: OrganisationDetail) -> str:
     return "".join(parts)
 
 
-def forum_html(d: ForumDetail) -> str:
-    parts = [f"<p>{mode_badge_html(d.mode)}</p>", "<table>" + "".join([
+def forum_html(d: ForumDetail, activation: Any = None) -> str:
+    parts = [f"<p>{mode_badge_html(d.mode, activation)}</p>", "<table>" + "".join([
         _row(tr("Level"), _e(d.level_label)),
         _row(tr("Purpose"), _lines(d.purpose)),
         _row(tr("Convenor"), _ref_html(d.convenor) + (f" · {_channel_html(d.convenor.best)}" if d.convenor else "")),
@@ -730,7 +741,7 @@ class DetailView(QWidget):
         elif isinstance(detail, ForumDetail):
             self.items.set_rows("members", [tr("Function"), tr("Role"), tr("Mandate"), tr("Reports back"),
                                             tr("Best channel")], member_rows(detail), select, stretch=(0, 2, 3))
-            html_text = forum_html(detail)
+            html_text = forum_html(detail, self._open_activation(detail.forum_id))
         elif isinstance(detail, RoutineDetail):
             self.items.set_rows("steps", [tr("No."), tr("Step"), tr("Responsible"), tr("Best channel")],
                                 step_rows(detail), select, stretch=(1, 2))
@@ -744,6 +755,15 @@ class DetailView(QWidget):
         self.contextChanged.emit()
         if focus:
             self.focus_content()
+
+    def _open_activation(self, forum_id: str):
+        """The forum's open activation, as the window's ActivationWatch knows it (or None)."""
+        watch = getattr(self.window(), "activation_watch", None)
+        return watch.for_forum(forum_id) if watch is not None else None
+
+    def activation_marks_changed(self) -> None:
+        if isinstance(self.detail, ForumDetail):
+            self.rerender()
 
     def _fit_body(self) -> None:
         """Above a list of members or steps the body is as tall as its text (at most half the
@@ -887,6 +907,11 @@ class DetailView(QWidget):
     def _link(self, url: QUrl) -> None:
         if url.scheme() == APP_SCHEME:
             collection, _, record_id = url.path().partition("/")
+            if collection == "activations" and record_id:
+                opener = getattr(self.window(), "open_activation", None)
+                if opener is not None:
+                    opener(record_id)
+                return
             if collection and record_id:
                 self.open(collection, record_id, focus=True)
             return

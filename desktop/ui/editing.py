@@ -60,6 +60,9 @@ class Target:
     permission: Any  # desktop.permissions.Permission (true, or false with .text)
     fixed: Mapping[str, Any] = field(default_factory=dict)
     parent_title: str = ""  # "Tjänsteman i beredskap (TiB)" for a channel
+    # What opens instead of a record form (an activation's journal entry, its correction): the
+    # keys and the permission stay the same, the window opens this.
+    run: Callable[[], None] | None = None
 
 
 @dataclass(frozen=True)
@@ -612,6 +615,9 @@ class Editor:
 
     def open_form(self, target: Target | None, done: Callable[[str], None] | None = None) -> None:
         if self._refused(target):
+            return
+        if target.run is not None:
+            target.run()
             return
         store = self.store
 

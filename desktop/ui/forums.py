@@ -2,7 +2,8 @@
 
 Forums fall under the three levels (regional direction, regional coordination, executive), each
 with its mode in words and colour ("● AKTIVERAT" on red, "○ Ordinarie läge"): never colour
-alone. Routines are grouped by the forum or organisation that owns them and can be narrowed to
+alone. A forum with an open activation is activated whatever its record says, marked
+"● AKTIVERAT · ◆ ÖVNING" (violet) for an exercise (activation_watch.py). Routines are grouped by the forum or organisation that owns them and can be narrowed to
 one mode. A region has tens of these, so a QStandardItemModel is enough.
 """
 
@@ -14,7 +15,6 @@ from PySide6.QtCore import QModelIndex, Qt
 from PySide6.QtGui import QBrush, QFont, QStandardItem, QStandardItemModel
 from PySide6.QtWidgets import (
     QAbstractItemView,
-    QApplication,
     QComboBox,
     QHBoxLayout,
     QHeaderView,
@@ -28,7 +28,7 @@ from PySide6.QtWidgets import (
 from desktop.i18n import tr
 from desktop.store.messages import level_label
 from desktop import views
-from desktop.ui import theme
+from desktop.ui.activation_watch import activated_words, badge_colours
 from desktop.ui.detail import DetailView
 from desktop.ui.ops import LatestOnly
 
@@ -42,19 +42,22 @@ def mode_words(mode: str | None) -> str:
     return "○ " + tr("Ordinary mode")
 
 
-def _mode_item(mode: str | None, *, current: bool = True) -> QStandardItem:
-    """A forum's current mode (``current``: activated is an alarm, in red with the word), or the
-    mode a routine is written for (plain words: a routine for activated mode is no alarm)."""
+def _mode_item(mode: str | None, *, current: bool = True, activation=None) -> QStandardItem:
+    """A forum's current mode (``current``: activated is an alarm, in red with the word; an open
+    ``activation`` makes it so, violet with "ÖVNING" for an exercise), or the mode a routine is
+    written for (plain words: a routine for activated mode is no alarm)."""
     if not current:
         item = QStandardItem({"activated": tr("For activated mode"), "ordinary": tr("For ordinary mode"),
                               "both": tr("For both modes")}.get(mode or "", tr("For both modes")))
         item.setEditable(False)
         return item
-    item = QStandardItem(mode_words(mode))
-    t = theme.current(QApplication.instance())
+    if activation is not None:
+        mode = "activated"
+    item = QStandardItem(activated_words(activation) if activation is not None else mode_words(mode))
     if mode == "activated":
-        item.setBackground(QBrush(t.qcolor("activated_bg")))
-        item.setForeground(QBrush(t.qcolor("activated_text")))
+        background, text = badge_colours(activation)
+        item.setBackground(QBrush(background))
+        item.setForeground(QBrush(text))
         font = item.font()
         font.setWeight(QFont.Weight.Bold)
         item.setFont(font)
@@ -109,6 +112,9 @@ class _ListWithDetail(QWidget):
         self.tree.activated.connect(self._activated)
         self._loader = LatestOnly(self)
         self.loaded = False
+        self._data: Any = None
+        watch = getattr(parent.window() if parent is not None else None, "activation_watch", None)
+        self.open_activations: dict = dict(watch.by_forum) if watch is not None else {}  # forum id -> ActivationSummary
 
     def showEvent(self, event) -> None:  # noqa: N802
         if not self.loaded:
@@ -118,6 +124,12 @@ class _ListWithDetail(QWidget):
     def refresh(self) -> None:
         self._loader.submit(self.reader(), self._fill_and_restore)
 
+    def set_activated(self, by_forum: dict) -> None:
+        """The open activations changed: the marks follow (from the data already read)."""
+        self.open_activations = by_forum
+        if self.loaded and self._data is not None:
+            self._fill_and_restore(self._data)
+
     def reader(self) -> Callable[[], Any]:
         """Made on the GUI thread (it may read widgets); what it returns runs on a pool thread."""
         raise NotImplementedError
@@ -126,6 +138,7 @@ class _ListWithDetail(QWidget):
         raise NotImplementedError
 
     def _fill_and_restore(self, data: Any) -> None:
+        self._data = data
         current = self.tree.currentIndex().data(ID_ROLE)
         self.model.clear()
         self.fill(data)
@@ -200,7 +213,10 @@ class ForumsView(_ListWithDetail):
                 item = QStandardItem(forum.name)
                 item.setData(forum.forum_id, ID_ROLE)
                 item.setEditable(False)
-                group.appendRow([item, _mode_item(forum.mode)])
+                activation = self.open_activations.get(forum.forum_id)
+                mode = _mode_item(forum.mode, activation=activation)
+                item.setData(f"{forum.name}, {mode.text()}", Qt.ItemDataRole.AccessibleTextRole)
+                group.appendRow([item, mode])
             self.model.appendRow([group, blank])
 
 

@@ -1,17 +1,22 @@
-"""The main window: the search field on top, the views (Sök, Katalog, Forum, Rutiner) below, the sync status at the bottom.
+"""The main window: the search field on top, a banner for open activations, the views (Sök, Katalog, Forum, Rutiner, Aktiveringar) below, the sync status at the bottom.
 
 Keyboard first: the search field has focus on open and on Ctrl+K or Ctrl+F from anywhere;
-Ctrl+1 … Ctrl+4 switch views; Esc comes back to the search; every action is in the menus and in
+Ctrl+1 … Ctrl+5 switch views; Esc comes back to the search; every action is in the menus and in
 the command palette (Ctrl+Shift+P) with its shortcut. Editing acts on what has the focus
 (Ctrl+E, Ctrl+N, Del, "Verified today", Alt+↑/↓; desktop/ui/editing.py): an action this device
-may not take is disabled, its reason in its tooltip and under the record's title. The window
+may not take is disabled, its reason in its tooltip and under the record's title. Ctrl+P prints
+what the view shows (printing.py); the Arkiv menu imports and exports (transfer.py); the
+Aktivering menu activates the chosen forum and acts on the activation shown (activations.py),
+and an open activation of one's own forums is announced across the top (activation_watch.py).
+The window
 owns no data: it shows what the session's store and sync engine give it, and is thrown away on
 lock (so nothing read stays in memory while locked) and rebuilt on unlock or when the language
 changes.
 
 Its parts, for those who add to it: ``VIEWS`` and ``_make_view`` (a view is a widget with
-``refresh()``, ``focus_list()``, ``copy()`` and ``edit_context()``); ``banner_area``, an empty
-place above the views for a notice across the window (an activation); the menus built in
+``refresh()``, ``focus_list()``, ``copy()`` and ``edit_context()``; ``refresh(collections)`` when
+it can tell which changes touch it, ``print_spec()`` when it prints something of its own);
+``banner_area`` with the activation banner; the menus built in
 ``_build_actions``; the status bar (statusbar.py) with the lists behind its counters
 (syncissues.py).
 """
@@ -36,18 +41,20 @@ from PySide6.QtWidgets import (
 
 from desktop.i18n import N_, _, tr
 from desktop.ui import theme
+from desktop.ui.activation_watch import ActivationBanner, ActivationWatch, TrayNotifier
 from desktop.ui.messages import bridge
 from desktop.ui.editing import EditContext, Editor, Target
 from desktop.ui.ops import QueryOp, StoreEvents, SyncEvents
 from desktop.ui.search import SearchField, SearchView
 from desktop.ui.statusbar import SyncStatusBar
 
-# The views in order (Ctrl+1 …); the fifth, Aktiveringar, comes with activations.
+# The views in order (Ctrl+1 …).
 VIEWS = (
     ("search", N_("Search"), "Ctrl+1"),
     ("directory", N_("Directory"), "Ctrl+2"),
     ("forums", N_("Forums"), "Ctrl+3"),
     ("routines", N_("Routines"), "Ctrl+4"),
+    ("activations", N_("Activations"), "Ctrl+5"),
 )
 REFRESH_DELAY_MS = 400  # a sync's pages arrive in bursts: refresh once the burst settles
 REFRESH_WHILE_SYNCING_MS = 2000  # during a long pull: now and then, not after every page
@@ -80,7 +87,7 @@ class MainWindow(QMainWindow):
         self.nav = QListWidget(self)
         self.nav.setObjectName("views")
         self.nav.setAccessibleName(tr("Views"))
-        self.nav.setMaximumWidth(135)
+        self.nav.setMaximumWidth(150)
         self.stack = QStackedWidget(self)
         self.views: dict[str, QWidget] = {}
         self.search_view = SearchView(self.store, self.field, self)
@@ -95,11 +102,22 @@ class MainWindow(QMainWindow):
         top_layout = QHBoxLayout(top)
         top_layout.setContentsMargins(10, 8, 10, 4)
         top_layout.addWidget(self.field)
-        # A notice across the window goes here (an open activation); empty and hidden until then.
+        # Open activations of one's own forums, across the window; hidden while there are none.
         self.banner_area = QWidget(self)
         self.banner_area.setObjectName("bannerArea")
         QVBoxLayout(self.banner_area).setContentsMargins(10, 0, 10, 0)
         self.banner_area.hide()
+        self.activation_watch = ActivationWatch(self.store, self)
+        self.banner = ActivationBanner(self.activation_watch, self.banner_area)
+        self.banner.openRequested.connect(self.open_activation)
+        self.banner_area.layout().addWidget(self.banner)
+        self.notifier = TrayNotifier(self)
+        self.activation_watch.arrived.connect(self.notifier.announce)
+        self.activation_watch.changed.connect(self._activations_changed)
+        from desktop.ui.printing import Printing
+
+        self.printing = Printing(self, self.activation_watch.service, getattr(session, "data_dir", None))
+        self.transfer_dialog = None
         body = QWidget(self)
         body_layout = QHBoxLayout(body)
         body_layout.setContentsMargins(6, 0, 6, 0)
@@ -120,6 +138,9 @@ class MainWindow(QMainWindow):
         self.status.rejectedRequested.connect(self.show_rejected)
         self.editor = Editor(self.store, self)
         self.sync_issues = None
+        self.activation_refusal = None
+        self.activate_dialog = None
+        self._changed_collections: set[str] = set()
         self.menu_actions: list[tuple[str, QAction]] = []
         self._build_actions(theme_choice)
         self.nav.setCurrentRow(0)
@@ -140,6 +161,7 @@ class MainWindow(QMainWindow):
         self._status_timer.setInterval(REFRESH_DELAY_MS)
         self._status_timer.timeout.connect(self.refresh_status)
         self.refresh_status()
+        self.activation_watch.refresh()
         QApplication.instance().focusChanged.connect(self._focus_changed)
         self.update_edit_actions()
         self.resize(1280, 800)
@@ -152,12 +174,19 @@ class MainWindow(QMainWindow):
         detail = getattr(widget, "detail", None)
         if detail is not None:
             detail.contextChanged.connect(self.update_edit_actions)
+        changed = getattr(widget, "contextChanged", None)
+        if changed is not None:
+            changed.connect(self.update_edit_actions)
 
     def _make_view(self, key: str) -> QWidget:
         if key == "directory":
             from desktop.ui.directory import DirectoryView
 
             return DirectoryView(self.store, self)
+        if key == "activations":
+            from desktop.ui.activations import ActivationsView
+
+            return ActivationsView(self.store, self)
         from desktop.ui.forums import ForumsView, RoutinesView
 
         return {"forums": ForumsView, "routines": RoutinesView}[key](self.store, self)
@@ -216,11 +245,14 @@ class MainWindow(QMainWindow):
     def _build_actions(self, theme_choice: str) -> None:
         bar = self.menuBar()
         file_name, view_name, sync_name, help_name = tr("File"), tr("View"), tr("Synchronisation"), tr("Help")
+        activation_name = tr("Activation")
         file_menu = bar.addMenu(tr("&File"))
         edit_name = tr("Edit")
         edit_menu = bar.addMenu(tr("&Edit"))
         edit_menu.setToolTipsVisible(True)  # a disabled action says why in its tooltip
         view_menu = bar.addMenu(tr("&View"))
+        activation_menu = bar.addMenu(tr("Ac&tivation"))
+        activation_menu.setToolTipsVisible(True)
         sync_menu = bar.addMenu(tr("&Synchronisation"))
         help_menu = bar.addMenu(tr("&Help"))
         self.edit_actions = {
@@ -261,6 +293,23 @@ class MainWindow(QMainWindow):
         sync_menu.addSeparator()
         self._action(sync_menu, sync_name, tr("Conflicts …"), self.show_conflicts, (), "actionConflicts")
         self._action(sync_menu, sync_name, tr("Rejected changes …"), self.show_rejected, (), "actionRejected")
+        self.activation_actions = {
+            "activate": self._action(activation_menu, activation_name, tr("Activate forum …"), self.activate_forum,
+                                     ("Ctrl+Shift+A",), "actionActivate"),
+            "situation": self._action(activation_menu, activation_name, tr("Situation report …"),
+                                      lambda: self._on_page("new_situation_report"), ("Ctrl+Shift+L",), "actionSituation"),
+            "report_back": self._action(activation_menu, activation_name, tr("Record our report-back …"),
+                                        lambda: self._on_page("record_report_back"), (), "actionReportBack"),
+            "end": self._action(activation_menu, activation_name, tr("End the activation …"),
+                                lambda: self._on_page("end_activation"), (), "actionEndActivation"),
+        }
+        self._action(file_menu, file_name, tr("Print …"), self.print_current, ("Ctrl+P",), "actionPrint")
+        self._action(file_menu, file_name, tr("Save as PDF …"), self.save_pdf, (), "actionSavePdf")
+        file_menu.addSeparator()
+        self._action(file_menu, file_name, tr("Import a contact list …"), self.import_file, ("Ctrl+I",), "actionImport")
+        self._action(file_menu, file_name, tr("Export the directory …"), self.export_directory, ("Ctrl+Shift+E",),
+                     "actionExport")
+        file_menu.addSeparator()
         self._action(file_menu, file_name, tr("Settings …"), self.settingsRequested.emit, ("Ctrl+,",), "actionSettings")
         self._action(file_menu, file_name, tr("Lock now"), self.lockRequested.emit, ("Ctrl+L",), "actionLock")
         file_menu.addSeparator()
@@ -284,6 +333,8 @@ class MainWindow(QMainWindow):
                 rows.append((action.text().replace("&", ""), keys))
         rows.append((tr("Move through the hits"), "↓ ↑"))
         rows.append((tr("Open the hit, call or write to the channel"), "Enter"))
+        rows.append((tr("In a call list: no answer, reached, attending, declined"), "1 2 3 4"))
+        rows.append((tr("In a checklist: tick or untick the step"), tr("Space")))
         return rows
 
     def show_shortcuts(self) -> None:
@@ -321,6 +372,28 @@ class MainWindow(QMainWindow):
             reason = target.permission.text if target is not None and not target.permission else ""
             action.setToolTip(reason or action.text())
             action.setStatusTip(reason)
+        self.update_activation_actions()
+
+    def update_activation_actions(self) -> None:
+        """Aktivering: "Aktivera forum" where a forum is chosen; the rest on an activation's page,
+        disabled with the reason where this device may not write."""
+        if not hasattr(self, "activation_actions"):
+            return
+        page = self._page()
+        call = page.call if page is not None else None
+        write = call.may_write if call is not None else None
+        for key in ("situation", "report_back", "end"):
+            permission = (call.may_end if key == "end" else write) if call is not None else None
+            allowed = permission is not None and bool(permission)
+            if key == "end":
+                allowed = allowed and page.summary is not None and page.summary.is_open
+            action = self.activation_actions[key]
+            action.setEnabled(allowed)
+            reason = permission.text if permission is not None and not permission else ""
+            action.setToolTip(reason or action.text())
+            action.setStatusTip(reason)
+        # "Aktivera forum" stays enabled: with no forum chosen it says where to choose one (a
+        # disabled shortcut would be silent, and its state can lag a selection by a moment).
 
     def _detail(self):
         return getattr(self.stack.currentWidget(), "detail", None)
@@ -355,6 +428,146 @@ class MainWindow(QMainWindow):
     def move_current(self, steps: int) -> None:
         self.editor.move(self.edit_context().move, steps)
 
+    # --- activations -----------------------------------------------------------------------------
+
+    def _page(self):
+        """The activation page shown (None in the other views)."""
+        widget = self.stack.currentWidget()
+        page = getattr(widget, "page", None)
+        return page if page is not None and getattr(page, "activation_id", None) else None
+
+    def _on_page(self, method: str) -> None:
+        page = self._page()
+        if page is None:
+            bridge().report_info(tr("Choose an activation first: Activations (Ctrl+5)."))
+            return
+        getattr(page, method)()
+
+    def current_forum(self) -> tuple[str, str] | None:
+        """The forum chosen where the focus is: (id, name), or None."""
+        from desktop.views import ForumDetail
+
+        widget = self.stack.currentWidget()
+        key = self.current_view_key() if self.views else ""
+        if key == "forums":
+            from desktop.ui.forums import ID_ROLE
+
+            index = widget.tree.currentIndex().siblingAtColumn(0)
+            if index.data(ID_ROLE):
+                return index.data(ID_ROLE), index.data() or ""
+            return None
+        if key == "activations":
+            summary = getattr(widget.page, "summary", None)
+            return (summary.forum_id, summary.forum_name) if summary is not None else None
+        detail = getattr(getattr(widget, "detail", None), "detail", None)
+        if isinstance(detail, ForumDetail):
+            return detail.forum_id, detail.name
+        return None
+
+    def activate_forum(self) -> None:
+        """Aktivera forum (Ctrl+Shift+A): asked of the rules first; an open activation of the
+        forum is opened instead; a refusal is said in its words."""
+        forum = self.current_forum()
+        if forum is None:
+            bridge().report_info(tr("Choose a forum first: Forums (Ctrl+3), then Ctrl+Shift+A."))
+            return
+        forum_id, name = forum
+        service = self.activation_watch.service
+
+        def ask():
+            open_one = next((a for a in service.activations(forum_id=forum_id) if a.is_open), None)
+            return open_one, service.may_activate(forum_id)
+
+        QueryOp(ask, success=lambda answer: self._may_activate(forum_id, name, *answer), parent=self).run()
+
+    def _may_activate(self, forum_id: str, name: str, open_one, permission) -> None:
+        if open_one is not None:
+            bridge().report_info(tr("{forum} is already activated (“{reason}”): here it is.", forum=name,
+                                    reason=open_one.reason))
+            self.open_activation(open_one.activation_id)
+            return
+        if not permission:
+            box = QMessageBox(QMessageBox.Icon.Information, tr("Activate {forum}", forum=name), permission.text,
+                              QMessageBox.StandardButton.Ok, self)
+            box.setObjectName("activationRefused")
+            box.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+            focus = QApplication.focusWidget()
+            box.finished.connect(lambda _r: (setattr(self, "activation_refusal", None), self._refocus(focus)))
+            self.activation_refusal = box
+            bridge().report_info(permission.text)
+            box.open()
+            return
+        from desktop.ui.activation_dialogs import ActivateDialog
+
+        dialog = ActivateDialog(self.activation_watch.service, forum_id, name, self)
+        dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        dialog.saved.connect(self._activated)
+        focus = QApplication.focusWidget()
+        dialog.finished.connect(lambda _r: (setattr(self, "activate_dialog", None), self._refocus(focus)))
+        self.activate_dialog = dialog
+        dialog.open()
+
+    def _refocus(self, focus: QWidget | None) -> None:
+        """A dialog closed: the window active again, the focus where it was (not every platform
+        gives it back by itself)."""
+        import shiboken6
+
+        self.activateWindow()
+        if focus is not None and shiboken6.isValid(focus) and focus.isVisible():
+            focus.setFocus(Qt.FocusReason.PopupFocusReason)
+
+    def _activated(self, activation_id: str) -> None:
+        bridge().report_info(tr("Activated. The others see it after the next synchronisation."))
+        self.activation_watch.refresh()
+
+        def show() -> None:  # once the dialog has closed: the window active, the call list focused
+            self.activateWindow()
+            self.open_activation(activation_id)
+
+        QTimer.singleShot(0, show)
+
+    def open_activation(self, activation_id: str) -> None:
+        self.show_view("activations", focus=False)
+        self.views["activations"].open_activation(activation_id)
+
+    def _activations_changed(self) -> None:
+        """An activation opened or ended: the forums' marks in every list follow."""
+        by_forum = self.activation_watch.by_forum
+        self.search_view.set_activated(by_forum)
+        for widget in self.views.values():
+            mark = getattr(widget, "set_activated", None)
+            if mark is not None and widget is not self.search_view:
+                mark(by_forum)
+            detail = getattr(widget, "detail", None)
+            if detail is not None:
+                detail.activation_marks_changed()
+
+    # --- printing, import, export ----------------------------------------------------------------
+
+    def print_spec(self):
+        from desktop.ui.printing import print_spec
+
+        return print_spec(self.current_view_key(), self.stack.currentWidget())
+
+    def print_current(self) -> None:
+        self.printing.print_current(self.print_spec())
+
+    def save_pdf(self) -> None:
+        self.printing.save_pdf(self.print_spec())
+
+    def _keep_transfer(self, dialog) -> None:
+        self.transfer_dialog = dialog
+
+    def import_file(self) -> None:
+        from desktop.ui.transfer import ImportDialog, open_dialog
+
+        open_dialog(self, ImportDialog(self.store, self), self._keep_transfer)
+
+    def export_directory(self) -> None:
+        from desktop.ui.transfer import ExportDialog, open_dialog
+
+        open_dialog(self, ExportDialog(self.store, getattr(self.session, "data_dir", None), self), self._keep_transfer)
+
     # --- conflicts and rejected changes ---------------------------------------------------------
 
     def _sync_issues(self):
@@ -387,14 +600,20 @@ class MainWindow(QMainWindow):
         if changes.source == "local" and not self._status_timer.isActive():
             self._status_timer.start()  # a sync reports its own counts
         if changes.collections - {"outbox", "conflicts"}:
+            self._changed_collections |= set(changes.collections)
             if not self._refresh_timer.isActive():
                 self._refresh_timer.start()
 
     def refresh_views(self) -> None:
+        changed, self._changed_collections = self._changed_collections, set()
+        self.activation_watch.refresh()
         for widget in self.views.values():
             refresh = getattr(widget, "refresh", None)
             if refresh is not None and widget.isVisible():
-                refresh()
+                if getattr(widget, "refreshes_by_collection", False) and changed:
+                    refresh(changed)
+                else:
+                    refresh()
             elif refresh is not None:
                 widget.setProperty("stale", True)
 
@@ -407,6 +626,8 @@ class MainWindow(QMainWindow):
     def detach(self) -> None:
         """Stop listening to the store and engine (before they close)."""
         QApplication.instance().focusChanged.disconnect(self._focus_changed)
+        self.activation_watch.stop()
+        self.notifier.hide()
         if self.sync_issues is not None:
             self.sync_issues.detach()
         self.store_events.detach()

@@ -18,11 +18,13 @@ log = logging.getLogger(__name__)
 
 def describe_error(error: BaseException) -> str:
     """A sentence for a person: the project's own errors already are one (in the UI language)."""
+    from desktop.activation.words import ActivationError
+    from desktop.io.errors import IoError
     from desktop.store.errors import StoreError
     from desktop.syncer.errors import SyncError
     from desktop.vault.errors import VaultError
 
-    if isinstance(error, (StoreError, SyncError, VaultError)):
+    if isinstance(error, (StoreError, SyncError, VaultError, ActivationError, IoError)):
         return str(error)
     if isinstance(error, OSError):
         return tr(

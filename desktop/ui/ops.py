@@ -14,6 +14,9 @@ syncing — runs on a pool thread; the result or the error comes back on the GUI
 - ``LatestOnly`` is for search as you type: at most one run in flight and one waiting, and only
   the newest request's result is delivered.
 
+``ProgressRelay`` is a long job's ``progress(phase, done, total)`` callback (desktop/io's import
+and export) as a signal on the GUI thread, with the ``threading.Event`` that cancels the job.
+
 ``StoreEvents`` and ``SyncEvents`` re-emit ``Store.subscribe`` and ``SyncEngine.subscribe``
 callbacks (made on whatever thread committed or synced) as queued Qt signals.
 """
@@ -21,6 +24,7 @@ callbacks (made on whatever thread committed or synced) as queued Qt signals.
 from __future__ import annotations
 
 import logging
+import threading
 from typing import Any, Callable, Generic, TypeVar
 
 import shiboken6
@@ -226,6 +230,23 @@ class LatestOnly(QObject):
             from desktop.ui.messages import bridge
 
             bridge().report_error(error)
+
+
+class ProgressRelay(QObject):
+    """Give the worker ``relay`` as its ``progress`` and ``relay.cancel`` as its ``cancel``:
+    ``progressed(phase, done, total)`` arrives on the GUI thread; ``cancel.set()`` stops the job
+    at its next check (desktop/io checks between chunks and rolls everything back)."""
+
+    progressed = Signal(str, int, object)  # phase, done, total (None: not known yet)
+
+    def __init__(self, parent: QObject | None = None) -> None:
+        super().__init__(parent)
+        self.cancel = threading.Event()
+
+    def __call__(self, phase: str, done: int, total: int | None = None) -> None:
+        # Called on the worker thread; the receivers live on the GUI thread (queued).
+        if shiboken6.isValid(self):
+            self.progressed.emit(phase, done, total)
 
 
 class _Relay(QObject):

@@ -5,7 +5,8 @@ opens the selected (or top) hit with its first channel selected, Ctrl+C copies t
 value as dialled, Esc comes back to the field. A keystroke never waits for a search: each one
 asks ``LatestOnly`` for a search on a pool thread, and only the newest answer is painted. Keys
 pressed before the answer (Enter, then Ctrl+C, typed fast) are kept and carried out when it
-arrives, in order.
+arrives, in order. A forum with an open activation carries "● AKTIVERAT" (and "◆ ÖVNING") in
+its hit, in words and colour.
 """
 
 from __future__ import annotations
@@ -13,7 +14,7 @@ from __future__ import annotations
 from collections import OrderedDict
 from typing import Any
 
-from PySide6.QtCore import QAbstractListModel, QEvent, QModelIndex, QPointF, QSize, Qt, QTimer, Signal
+from PySide6.QtCore import QAbstractListModel, QEvent, QModelIndex, QPointF, QRect, QSize, Qt, QTimer, Signal
 from PySide6.QtGui import QFont, QFontMetrics, QKeySequence, QPainter, QPalette, QStaticText, QTransform
 from PySide6.QtWidgets import (
     QAbstractItemView,
@@ -31,11 +32,13 @@ from PySide6.QtWidgets import (
 from desktop.i18n import tr
 from desktop.store.messages import channel_kind_label
 from desktop.ui import theme
+from desktop.ui.activation_watch import activated_words, badge_colours
 from desktop.ui.detail import DetailView
 from desktop.ui.ops import LatestOnly
 from desktop.views import kind_word
 
 HIT_ROLE = Qt.ItemDataRole.UserRole + 1
+ACTIVATION_ROLE = Qt.ItemDataRole.UserRole + 2
 RESULT_LIMIT = 20  # the store's default: a person reads the top few; 50 cost twice the search
 # While typing, the top hit's detail follows once the keys pause: read at once, every
 # keystroke's preview competed with the next keystroke's search for the store and the GIL.
@@ -107,6 +110,7 @@ class ResultsModel(QAbstractListModel):
         super().__init__(parent)
         self.hits: list = []
         self.query = ""
+        self.activated: dict = {}  # forum id -> its open ActivationSummary
 
     def set_hits(self, query: str, hits: list) -> None:
         self.beginResetModel()
@@ -123,8 +127,12 @@ class ResultsModel(QAbstractListModel):
         hit = self.hits[index.row()]
         if role == HIT_ROLE:
             return hit
+        activation = self.activated.get(hit.record_id) if hit.collection == "forums" else None
+        if role == ACTIVATION_ROLE:
+            return activation
         if role in (Qt.ItemDataRole.DisplayRole, Qt.ItemDataRole.AccessibleTextRole):
-            return hit_accessible_text(hit)
+            text = hit_accessible_text(hit)
+            return f"{text}, {activated_words(activation)}" if activation is not None else text
         return None
 
 
@@ -151,10 +159,12 @@ class _RowText:
     keystroke repaints the list: shaping and eliding every text again was most of the paint
     (about 3 ms of a keystroke at 100k records, tests/perf/bench_window.py)."""
 
-    __slots__ = ("parts",)
+    __slots__ = ("parts", "badge")
 
-    def __init__(self, hit, width: int, fonts: _Fonts) -> None:
+    def __init__(self, hit, width: int, fonts: _Fonts, activated: str = "") -> None:
         self.parts: list[tuple[int, bool, float, float, QStaticText]] = []  # font, muted, x, y, text
+        # A forum's activated mark before its subtitle: (x, y, width, height), text, text x, text y
+        self.badge: tuple[tuple[int, int, int, int], QStaticText, float, float] | None = None
         pad = ResultDelegate.PAD
         base, bold, number = fonts.metrics
         line = fonts.line
@@ -174,16 +184,30 @@ class _RowText:
         title_width = max(text_width - kind_width, 0)
         self._add(fonts, _Fonts.BOLD, False, kind_width, 0, title_width,
                   bold.elidedText(hit.title, Qt.TextElideMode.ElideRight, title_width))
-        self._add(fonts, _Fonts.BASE, True, 0, line, text_width,
-                  base.elidedText(hit.subtitle or "", Qt.TextElideMode.ElideRight, text_width))
+        left = 0
+        if activated:
+            badge_width = min(bold.horizontalAdvance(activated) + 10, text_width)
+            static = self._static(activated, fonts.fonts[_Fonts.BOLD])
+            size = static.size()
+            self.badge = ((0, line, badge_width, line), static, (badge_width - size.width()) / 2,
+                          line + (line - size.height()) / 2)
+            left = badge_width - 1 + pad  # as QRect.right() + PAD
+        rest = max(text_width - left, 0)
+        self._add(fonts, _Fonts.BASE, True, left, line, rest,
+                  base.elidedText(hit.subtitle or "", Qt.TextElideMode.ElideRight, rest))
+
+    @staticmethod
+    def _static(text: str, font: QFont) -> QStaticText:
+        static = QStaticText(text)
+        static.setTextFormat(Qt.TextFormat.PlainText)
+        static.prepare(QTransform(), font)
+        return static
 
     def _add(self, fonts: _Fonts, font: int, muted: bool, x: int, y: int, width: int, text: str,
              *, right: bool = False) -> None:
         if not text:
             return
-        static = QStaticText(text)
-        static.setTextFormat(Qt.TextFormat.PlainText)
-        static.prepare(QTransform(), fonts.fonts[font])
+        static = self._static(text, fonts.fonts[font])
         size = static.size()
         if right:  # flush right in its box, as AlignRight
             x += width - size.width()
@@ -209,11 +233,11 @@ class ResultDelegate(QStyledItemDelegate):
             self._rows.clear()
         return self._fonts
 
-    def row_text(self, hit, width: int, fonts: _Fonts) -> _RowText:
-        key = (hit, width)
+    def row_text(self, hit, width: int, fonts: _Fonts, activated: str = "") -> _RowText:
+        key = (hit, width, activated)
         row = self._rows.get(key)
         if row is None:
-            row = self._rows[key] = _RowText(hit, width, fonts)
+            row = self._rows[key] = _RowText(hit, width, fonts, activated)
             if len(self._rows) > self.ROWS_KEPT:
                 self._rows.popitem(last=False)
         else:
@@ -236,10 +260,19 @@ class ResultDelegate(QStyledItemDelegate):
         fonts = self.fonts(option.font)
         left, top = rect.left(), rect.top()
         painter.save()
-        for font, is_muted, x, y, static in self.row_text(hit, rect.width(), fonts).parts:
+        activation = index.data(ACTIVATION_ROLE)
+        row = self.row_text(hit, rect.width(), fonts, activated_words(activation) if activation is not None else "")
+        for font, is_muted, x, y, static in row.parts:
             painter.setFont(fonts.fonts[font])
             painter.setPen(muted if is_muted else text)
             painter.drawStaticText(QPointF(left + x, top + y), static)
+        if row.badge is not None:  # the forum's activated mark, in words and colour
+            (x, y, width, height), static, text_x, text_y = row.badge
+            background, colour = badge_colours(activation)
+            painter.fillRect(QRect(left + x, top + y, width, height), background)
+            painter.setFont(fonts.fonts[_Fonts.BOLD])
+            painter.setPen(colour)
+            painter.drawStaticText(QPointF(left + text_x, top + text_y), static)
         painter.restore()
 
 
@@ -416,6 +449,11 @@ class SearchView(QWidget):
             if hit is not None:
                 self.detail.open(hit.collection, hit.record_id, hint=hit)
         self.detail.copy_current()
+
+    def set_activated(self, by_forum: dict) -> None:
+        """The open activations changed: forum hits show it at the next paint."""
+        self.model.activated = by_forum
+        self.results.viewport().update()
 
     def refresh(self) -> None:
         """The data changed (an edit, a pulled page): search again and reload the detail."""

@@ -33,6 +33,8 @@ class Theme:
     activated_text: str
     ordinary_bg: str
     ordinary_text: str
+    exercise_bg: str  # an exercise (övning): never mistaken for the real thing
+    exercise_text: str
     resilient: str  # text on base
     warning: str  # text on base
     error: str  # text on base
@@ -56,6 +58,7 @@ class Theme:
             ("link on base", self.link, self.base),
             ("activated badge", self.activated_text, self.activated_bg),
             ("ordinary badge", self.ordinary_text, self.ordinary_bg),
+            ("exercise badge", self.exercise_text, self.exercise_bg),
             ("resilient on base", self.resilient, self.base),
             ("resilient on alternate rows", self.resilient, self.alternate),
             ("warning on base", self.warning, self.base),
@@ -81,6 +84,8 @@ LIGHT = Theme(
     activated_text="#ffffff",
     ordinary_bg="#dfe5ec",
     ordinary_text="#16191d",
+    exercise_bg="#5b3a99",
+    exercise_text="#ffffff",
     resilient="#17663a",
     warning="#8a4700",
     error="#b3261e",
@@ -103,6 +108,8 @@ DARK = Theme(
     activated_text="#ffffff",
     ordinary_bg="#323841",
     ordinary_text="#e9ebee",
+    exercise_bg="#6d48b5",
+    exercise_text="#ffffff",
     resilient="#7bd69b",
     warning="#f0b45b",
     error="#ff8f85",

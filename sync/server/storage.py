@@ -847,7 +847,8 @@ def digest(session: Session, leave_out_compacted_for: str | None = None) -> dict
     positions out, so a compaction does not make every device download everything again.
     """
     through: int | None = None
-    rows = session.execute(
+    # On the connection: plain rows, without the ORM's result machinery (100k rows and more).
+    rows = session.connection().execute(
         select(Record.collection, Record.record_id, Record.seq, Record.deleted, Record.visible_to)
     ).all()
     # Read after the records (as pull does): a compaction that committed meanwhile is noticed,

@@ -67,7 +67,9 @@ def test_journal_entries_corrections_and_the_chain(activated):
     assert listing.index("Beslut: öppna telefonbryggan") < listing.index("rättelse:") < listing.index("Rättelse: bryggan")
     assert "[ej i ordning än]" in listing  # written offline: not sequenced by a server
     verified = run(activated, "verify-journal", FORUM)
-    assert verified.returncode == 0 and "intakt" in verified.stdout
+    # nothing sequenced yet: nothing altered, and no chain to check (not "intact: 0 entries")
+    assert verified.returncode == 0 and "ingen kedja att kontrollera" in verified.stdout
+    assert "2 poster är ännu inte ordnade" in verified.stdout
     edit = run(activated, "log", FORUM, "--corrects", entry)
     assert edit.returncode == 1
 

@@ -41,6 +41,7 @@ from sync.server.db import write_session  # noqa: E402
 
 
 PULL = "pull (HTTP + server + JSON)*"
+DIGEST = "digest (server)*"
 
 
 def start_server(db_url: str) -> tuple[subprocess.Popen, str]:
@@ -61,6 +62,15 @@ def start_server(db_url: str) -> tuple[subprocess.Popen, str]:
             time.sleep(0.1)
     process.kill()
     raise SystemExit("the server did not start")
+
+
+def process_cpu_s(pid: int) -> float:
+    """User + system CPU seconds a process has used so far (Linux /proc; 0.0 elsewhere)."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return 0.0
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
 class Timers:
@@ -163,7 +173,7 @@ def main() -> None:
                 return page
 
             def digest(self, **kwargs):
-                return timers.wrap("digest (server)", super().digest)(**kwargs)
+                return timers.wrap(DIGEST, super().digest)(**kwargs)
 
         # The download alone (server + HTTP + JSON decoding), nothing applied: the network side's ceiling.
         probe = SyncClient(url, token=store.get_meta("sync.token"))
@@ -191,8 +201,12 @@ def main() -> None:
             profiler = cProfile.Profile()
             profiler.enable()
         started = time.perf_counter()
+        client_cpu, server_cpu = time.process_time(), process_cpu_s(process.pid)
         report = engine.sync_now()
         sync_s = time.perf_counter() - started
+        client_cpu = time.process_time() - client_cpu
+        server_cpu = process_cpu_s(process.pid) - server_cpu
+        load = os.getloadavg()[0]
         if profiler is not None:
             profiler.disable()
         engine_module.local_digest = original_local
@@ -224,14 +238,17 @@ def main() -> None:
     print(f"{'download only (pull pages, no apply)':<38}{download_s:>10.2f}{downloaded / download_s:>12,.0f}")
     print(f"{'ratio sync / raw':<38}{sync_s / raw_s:>10.1f}x")
     print(f"database file after the sync: {store_mb:.0f} MB (raw rows + FTS5: {raw_mb:.0f} MB)")
+    print(f"CPU during the sync: client {client_cpu:.2f} s (all threads), server {server_cpu:.2f} s; "
+          f"load average {load:.2f} on {os.cpu_count()} cores")
     print()
     print(f"{'where the sync time goes':<38}{'seconds':>10}{'share':>8}{'calls':>7}")
     for name, spent in sorted(timers.spent.items(), key=lambda item: -item[1]):
         print(f"{name:<38}{spent:>10.2f}{spent / sync_s:>8.0%}{timers.calls[name]:>7}")
-    other = sync_s - sum(v for k, v in timers.spent.items() if k != PULL)
-    print(f"{'other (waiting for pages, push, meta)':<38}{other:>10.2f}{other / sync_s:>8.0%}")
-    print("(pages are fetched in a background thread while the previous one is applied,")
-    print(" so the pull time overlaps the apply time and the shares add up to more than 100%)")
+    other = sync_s - sum(v for k, v in timers.spent.items() if k not in (PULL, DIGEST))
+    print(f"{'other (waiting for pages and digests)':<38}{other:>10.2f}{other / sync_s:>8.0%}")
+    print("(* in a background thread: pages are fetched while the previous one is applied, and the")
+    print(" digest for the check while the last one is applied and indexed; those times overlap")
+    print(" the apply time, so the shares add up to more than 100%)")
     if profiler is not None:
         import pstats
 

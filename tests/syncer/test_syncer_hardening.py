@@ -22,6 +22,7 @@ from desktop.syncer.engine import SyncEngine
 from desktop.syncer.enroll import enroll
 from desktop.syncer.errors import PullStuck, ResponseTooLarge, SyncError
 from sync.clock import MAX_WALL_MS, ClockError, Hlc, HybridClock, format_time, wall_ms_of
+from sync.records import COLLECTIONS, InvalidChange, validate_value
 
 FAR = "9999999999999-99999-far-peer"  # the largest clock the wire form can hold
 
@@ -253,6 +254,37 @@ def test_what_a_pulled_record_must_be(damage, field):
     assert check_pulled({**good, "deleted": True, "fields": {"name": "ignored"}}) is None
     problem = check_pulled(damage(good))
     assert problem is not None and problem.field == field
+
+
+_VALUES = [
+    None, "", "   ", "x", "Södertörn", "a1", "a-1", 0, 1, -1, 2**31 - 1, 2**31, -(2**31), -(2**31) - 1,
+    True, False, 1.5, [], ["x"], {}, {"a": 1}, str(uuid.UUID(int=7)), str(uuid.UUID(int=7)).upper(),
+    "2026-02-28", "2026-02-30", "2026-01-01T10:00:00Z", "2026-01-01T10:00:00", FAR, "functions",
+    *sorted({c for coll in COLLECTIONS.values() for f in coll.fields.values() for c in f.choices}),
+]
+
+
+@pytest.mark.parametrize("collection", sorted(COLLECTIONS))
+def test_a_pulled_value_is_kept_aside_exactly_when_validate_value_refuses_it(collection):
+    """check_pulled accepts the commonest values without calling validate_value: for every
+    field and every kind of value (lengths at the limit and one past it too) it must decide as
+    validate_value does, and name the field when it refuses one."""
+    from desktop.store.quarantine import check_pulled
+
+    for name, spec in COLLECTIONS[collection].fields.items():
+        limit = spec.max_length or 3
+        for value in [*_VALUES, "x" * limit, "x" * (limit + 1), " " * limit]:
+            record = {"collection": collection, "record_id": str(uuid.uuid4()), "seq": 3,
+                      "deleted": False, "fields": {name: {"value": value, "clock": peer_clock()}}}
+            try:
+                if value is not None:
+                    validate_value(spec, value)
+                refused = False
+            except InvalidChange:
+                refused = True
+            problem = check_pulled(record)
+            assert (problem is not None) == refused, (name, value, problem)
+            assert problem is None or problem.field == name
 
 
 def _fake_server(pull):

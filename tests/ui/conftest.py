@@ -19,13 +19,25 @@ sys.path.insert(0, str(ROOT / "tests" / "syncer"))
 PASSPHRASE = "korrekt häst batteri"
 
 
+@pytest.fixture
+def documents(tmp_path_factory) -> Path:
+    """The folder the window's file dialogs open in during a test (beside tmp_path, which some
+    tests expect to hold only what the program made)."""
+    return tmp_path_factory.mktemp("documents")
+
+
 @pytest.fixture(autouse=True)
-def _window_environment(monkeypatch, tmp_path: Path):
+def _window_environment(monkeypatch, tmp_path: Path, documents: Path):
     from desktop.i18n import set_language
 
     monkeypatch.setenv("SAMVERKA_FAST_KDF", "1")
     monkeypatch.setenv("SAMVERKA_CONFIG_DIR", str(tmp_path / "config"))
     monkeypatch.delenv("SAMVERKA_LANG", raising=False)
+    # the window's file dialogs open in the test's own documents folder (a quick Enter in a
+    # test must never write into the checkout or the real home folder)
+    from desktop.ui import files
+
+    monkeypatch.setattr(files, "_last", documents)
     set_language(None)
     yield
     set_language(None)
@@ -102,7 +114,7 @@ class Running:
         from PySide6.QtWidgets import QApplication
 
         for character in text:
-            target = QApplication.focusWidget()
+            target = focused_widget()
             if character.isascii():
                 self.qtbot.keyClicks(target, character)
                 continue
@@ -113,9 +125,18 @@ class Running:
 
     def key(self, key, modifier=None) -> None:
         from PySide6.QtCore import Qt
-        from PySide6.QtWidgets import QApplication
 
-        self.qtbot.keyClick(QApplication.focusWidget(), key, modifier or Qt.KeyboardModifier.NoModifier)
+        self.qtbot.keyClick(focused_widget(), key, modifier or Qt.KeyboardModifier.NoModifier)
+
+
+def focused_widget():
+    """The widget with the keyboard focus; a test that types with no focus fails (QTest would
+    abort the whole run)."""
+    from PySide6.QtWidgets import QApplication
+
+    widget = QApplication.focusWidget()
+    assert widget is not None, "nothing has the keyboard focus (the window is not active)"
+    return widget
 
 
 @pytest.fixture

@@ -69,4 +69,9 @@ def test_a_row_is_laid_out_again_for_another_width_or_another_hit(qtbot, running
     renamed = dataclasses.replace(hit, title="Bakjour TiB")
     assert "Bakjour TiB" in [s.text() for *_, s in delegate.row_text(renamed, 900, fonts).parts]
     assert delegate.row_text(hit, 900, fonts) is delegate.row_text(hit, 900, fonts), "kept between paints"
+    marked = delegate.row_text(hit, 900, fonts, "● AKTIVERAT")
+    assert marked.badge is not None and marked.badge[1].text() == "● AKTIVERAT"
+    assert delegate.row_text(hit, 900, fonts).badge is None, "the mark is part of what a row is kept by"
+    subtitle_x = {static.text(): x for _, _, x, _, static in marked.parts}[hit.subtitle]
+    assert subtitle_x > marked.badge[0][2], "the subtitle starts after the mark"
     assert hit_accessible_text(hit).startswith("Funktion")

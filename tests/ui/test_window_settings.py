@@ -31,7 +31,7 @@ def test_switching_to_english_rebuilds_the_window_in_english_and_is_remembered(r
     assert english.field.placeholderText().startswith("Search for a function")
     assert english.field.text() == "tib sos", "the search survives the switch"
     assert [english.nav.item(i).text().split("\t")[0] for i in range(english.nav.count())] == [
-        "Search", "Directory", "Forums", "Routines"]
+        "Search", "Directory", "Forums", "Routines", "Activations"]
     running.qtbot.waitUntil(lambda: english.status.state.text().startswith("Standalone"))
     saved = json.loads(running.application.settings_path.read_text(encoding="utf-8"))
     assert saved["language"] == "en"
@@ -76,14 +76,15 @@ def test_the_command_palette_runs_an_action_by_its_words(running) -> None:
     running.application.choose_theme("light")
 
 
-def test_ctrl_number_switches_views_and_there_is_no_fifth(running) -> None:
+def test_ctrl_number_switches_views_and_there_is_no_sixth(running) -> None:
     main = running.main
-    for key, name in ((Qt.Key.Key_2, "directory"), (Qt.Key.Key_3, "forums"), (Qt.Key.Key_4, "routines"), (Qt.Key.Key_1, "search")):
+    for key, name in ((Qt.Key.Key_2, "directory"), (Qt.Key.Key_3, "forums"), (Qt.Key.Key_4, "routines"),
+                      (Qt.Key.Key_5, "activations"), (Qt.Key.Key_1, "search")):
         running.key(key, Qt.KeyboardModifier.ControlModifier)
         assert main.stack.currentWidget() is main.views[name]
-    running.key(Qt.Key.Key_5, Qt.KeyboardModifier.ControlModifier)
+    running.key(Qt.Key.Key_6, Qt.KeyboardModifier.ControlModifier)
     assert main.stack.currentWidget() is main.views["search"]
-    assert main.nav.count() == 4
+    assert main.nav.count() == 5
 
 
 def test_the_main_parts_have_stable_names_for_screen_readers(running) -> None:
