@@ -51,15 +51,15 @@ _prewarm: threading.Thread | None = None
 
 
 def prewarm_imports() -> threading.Thread:
-    """Import what unlocking needs on a side thread while Qt builds the first window and the
-    person types the passphrase (once per process)."""
+    """Import what unlocking needs on a side thread while the person types the passphrase and
+    while the key is derived (Argon2id lets this thread run meanwhile), once per process."""
     global _prewarm
     if _prewarm is not None:
         return _prewarm
 
     def work() -> None:
         try:
-            import desktop.session  # noqa: F401 — what unlocking needs, first
+            import desktop.store  # noqa: F401 — what unlocking needs once the key is derived, first
             import desktop.syncer.engine  # noqa: F401
             import desktop.ui.mainwindow  # noqa: F401 — then the main window's modules
         except Exception:  # the real import on the unlock path will say what is wrong

@@ -9,6 +9,10 @@ in a worker thread.
 
 The data folder is made private to the user (0700) whenever it is opened, also when it was
 made by someone or something else before.
+
+The store is imported where a store is opened, not with this module: unlocking derives the key
+first, and the key derivation (Argon2id) lets other threads run, so the window's start imports
+the store, the sync engine and the main window meanwhile (``desktop.app.prewarm_imports``).
 """
 
 from __future__ import annotations
@@ -18,11 +22,14 @@ import os
 import stat
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import platformdirs
 
-from desktop.store import DatabaseMissing, Store, WrongKey
 from desktop.vault import KdfParams, Vault, VaultError, VaultWriteFailed
+
+if TYPE_CHECKING:
+    from desktop.store import Store
 
 APP_NAME = "Samverka"
 PRIVATE_FOLDER_MODE = 0o700
@@ -77,6 +84,8 @@ def open_vault(data_dir: Path) -> Vault:
     vault = Vault.open(data_dir)
     make_folder_private(data_dir)
     if not vault.database_path.exists():
+        from desktop.store import DatabaseMissing
+
         raise DatabaseMissing(path=vault.database_path)
     return vault
 
@@ -86,6 +95,8 @@ def create_session(data_dir: Path, passphrase: str, *, kdf: KdfParams | None = N
     data_dir.mkdir(parents=True, exist_ok=True, mode=PRIVATE_FOLDER_MODE)
     make_folder_private(data_dir)
     vault, key = Vault.create(data_dir, passphrase, kdf=kdf)
+    from desktop.store import Store
+
     return Session(vault, Store.open(vault.database_path, key))
 
 
@@ -111,6 +122,8 @@ def _open(
     Normally there is one key. After an interrupted change of the database key the secret may
     open slots of both keys; the database decides which one is current.
     """
+    from desktop.store import Store, WrongKey
+
     for key in keys:
         try:
             store = Store.open(vault.database_path, key, create=False)

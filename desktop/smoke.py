@@ -21,6 +21,7 @@ the failed step and the reason on stderr.
 
 from __future__ import annotations
 
+import importlib
 import os
 import secrets
 import sys
@@ -36,6 +37,8 @@ from desktop.version import build_info, program_version
 EXIT_FAILED = 1
 STEP_SECONDS = 60.0  # a step that takes longer than this is broken, not slow
 QUERY = "tib sos"
+# Imported at their first use, not at start (tests/test_lazy_imports.py): a build must hold them.
+LATER_IMPORTS = ("requests", "phonenumbers", "rapidfuzz.process", "rapidfuzz.distance")
 
 
 class SmokeFailure(Exception):
@@ -183,6 +186,12 @@ def check_window(profile: Any, folder: Path) -> None:
         for name in ("desktop.session", "desktop.syncer.engine", "desktop.ui.mainwindow"):
             if name not in sys.modules:
                 raise SmokeFailure(tr("imports"), name)
+        # What the first screens leave for their first use (a sync, a number, a typo) is there too.
+        for name in LATER_IMPORTS:
+            try:
+                importlib.import_module(name)
+            except ImportError:
+                raise SmokeFailure(tr("imports"), name) from None
         application.quit()
     finally:
         application.shutdown()

@@ -26,9 +26,6 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Iterable, Mapping
 
-from rapidfuzz import process
-from rapidfuzz.distance import DamerauLevenshtein
-
 log = logging.getLogger(__name__)
 
 # unicode61's token characters are letters, digits and private-use characters; everything else
@@ -187,6 +184,10 @@ class Vocabulary:
         limit = max_edits(folded_word)
         if not limit or not folded_word.isalpha():
             return []
+        # Imported at the first typo, not with the store (a cold start does not need it).
+        from rapidfuzz import process
+        from rapidfuzz.distance import DamerauLevenshtein
+
         found: list[tuple[int, int, int, str]] = []
         length = len(folded_word)
         for size in range(max(1, length - limit), length + limit + 1):

@@ -13,18 +13,14 @@ downgrade to an unverified connection.
 
 from __future__ import annotations
 
+import functools
 import ipaddress
 import json
-import ssl
 import time
 from dataclasses import dataclass
-from email.utils import parsedate_to_datetime
 from pathlib import Path
-from typing import Any, Callable, Mapping, Sequence
+from typing import TYPE_CHECKING, Any, Callable, Mapping, Sequence
 from urllib.parse import urlsplit
-
-import requests
-from requests.adapters import HTTPAdapter
 
 from desktop.syncer.errors import (
     ClientTooOld,
@@ -41,6 +37,16 @@ from desktop.syncer.errors import (
 )
 from desktop.syncer.messages import problem_text
 from desktop.version import user_agent
+
+if TYPE_CHECKING:
+    import ssl
+
+    import requests
+
+# requests (with urllib3, charset_normalizer and ssl) is imported when the first client is made,
+# not with the sync engine: the window opens the engine at unlock, and those imports were about a
+# tenth of a second of the cold start that the first screen does not need (a standalone vault
+# never needs them). PyInstaller finds imports inside functions too.
 
 DEFAULT_TIMEOUT = (5.0, 30.0)  # (connect, read) seconds
 PUSH_MAX_CHANGES = 1000
@@ -117,6 +123,8 @@ def parse_retry_after(value: str | None, *, now: Callable[[], float] = time.time
         return max(0.0, float(value))
     except ValueError:
         pass
+    from email.utils import parsedate_to_datetime  # with requests' imports: only when answers come
+
     try:
         moment = parsedate_to_datetime(value)
     except (TypeError, ValueError, IndexError):
@@ -171,10 +179,14 @@ class SyncClient:
         if self.ca_file and ca_pem is None:
             ca_pem = read_ca_file(self.server_url, self.ca_file)
         self.ca_pem = ca_pem
-        self._session = session or requests.Session()
+        if session is None:
+            import requests
+
+            session = requests.Session()
+        self._session = session
         if ca_pem is not None:
             # Trust exactly the organisation's CA (not the system's bundle) for this server.
-            self._session.mount("https://", _TrustOnlyAdapter(self._ca_context(ca_pem)))
+            self._session.mount("https://", _trust_only_adapter()(self._ca_context(ca_pem)))
         self._session.headers["User-Agent"] = user_agent()  # the running program's version
         self._session.headers["Accept"] = "application/json, application/problem+json"
         self._session.trust_env = False  # no proxy or netrc settings sneaking in from the environment
@@ -317,6 +329,8 @@ class SyncClient:
         if raw_body is not None:
             headers["Content-Type"] = "application/json"
         url = self.server_url + path
+        import requests
+
         started = time.monotonic()
         try:
             response = self._session.request(
@@ -424,6 +438,8 @@ class SyncClient:
         return ProtocolError("syncer.refused", reason=problem_text(problem, status), **common)
 
     def _ca_context(self, ca_pem: str) -> ssl.SSLContext:
+        import ssl
+
         try:
             return ssl.create_default_context(cadata=ca_pem)
         except (ssl.SSLError, ValueError) as error:
@@ -444,20 +460,27 @@ def _seconds(value: float | None) -> str:
     return "?" if value is None else str(int(round(value)))
 
 
-class _TrustOnlyAdapter(HTTPAdapter):
-    """Verifies HTTPS against one SSL context (the organisation's CA), hostname included."""
+@functools.cache
+def _trust_only_adapter() -> type:
+    """The adapter class (made once, when a client first needs it: it subclasses requests')."""
+    from requests.adapters import HTTPAdapter
 
-    def __init__(self, context: ssl.SSLContext) -> None:
-        self._context = context
-        super().__init__()
+    class TrustOnlyAdapter(HTTPAdapter):
+        """Verifies HTTPS against one SSL context (the organisation's CA), hostname included."""
 
-    def build_connection_pool_key_attributes(self, request, verify, cert=None):  # type: ignore[override]
-        host_params, pool_kwargs = super().build_connection_pool_key_attributes(request, verify, cert)
-        pool_kwargs["ssl_context"] = self._context
-        pool_kwargs["cert_reqs"] = "CERT_REQUIRED"
-        pool_kwargs.pop("ca_certs", None)
-        pool_kwargs.pop("ca_cert_dir", None)
-        return host_params, pool_kwargs
+        def __init__(self, context: ssl.SSLContext) -> None:
+            self._context = context
+            super().__init__()
+
+        def build_connection_pool_key_attributes(self, request, verify, cert=None):  # type: ignore[override]
+            host_params, pool_kwargs = super().build_connection_pool_key_attributes(request, verify, cert)
+            pool_kwargs["ssl_context"] = self._context
+            pool_kwargs["cert_reqs"] = "CERT_REQUIRED"
+            pool_kwargs.pop("ca_certs", None)
+            pool_kwargs.pop("ca_cert_dir", None)
+            return host_params, pool_kwargs
+
+    return TrustOnlyAdapter
 
 
 def read_ca_file(server_url: str, ca_file: str | Path) -> str:

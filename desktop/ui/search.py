@@ -11,16 +11,18 @@ its hit, in words and colour.
 
 from __future__ import annotations
 
+from collections import OrderedDict
 from typing import Any
 
-from PySide6.QtCore import QAbstractListModel, QEvent, QModelIndex, QRect, QSize, Qt, QTimer, Signal
-from PySide6.QtGui import QFont, QFontMetrics, QKeySequence, QPainter
+from PySide6.QtCore import QAbstractListModel, QEvent, QModelIndex, QPointF, QRect, QSize, Qt, QTimer, Signal
+from PySide6.QtGui import QFont, QFontMetrics, QKeySequence, QPainter, QPalette, QStaticText, QTransform
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QApplication,
     QLineEdit,
     QListView,
     QSplitter,
+    QStyle,
     QStyledItemDelegate,
     QStyleOptionViewItem,
     QVBoxLayout,
@@ -134,72 +136,143 @@ class ResultsModel(QAbstractListModel):
         return None
 
 
+class _Fonts:
+    """The delegate's fonts for one view font: base (kind, subtitle, channel kind), bold (title)
+    and number (the channel's value), with their metrics."""
+
+    BASE, BOLD, NUMBER = range(3)
+
+    def __init__(self, font: QFont) -> None:
+        base = QFont(font)
+        bold = QFont(base)
+        bold.setWeight(QFont.Weight.DemiBold)
+        self.key = font.key()
+        self.fonts = (base, bold, theme.number_font(base, 1.1))
+        self.metrics = tuple(QFontMetrics(f) for f in self.fonts)
+        self.line = self.metrics[self.BASE].height()
+
+
+class _RowText:
+    """One hit's row at one width: its texts elided, laid out and shaped once (QStaticText).
+
+    Typing keeps many of the same hits on screen from one keystroke to the next, and each
+    keystroke repaints the list: shaping and eliding every text again was most of the paint
+    (about 3 ms of a keystroke at 100k records, tests/perf/bench_window.py)."""
+
+    __slots__ = ("parts", "badge")
+
+    def __init__(self, hit, width: int, fonts: _Fonts, activated: str = "") -> None:
+        self.parts: list[tuple[int, bool, float, float, QStaticText]] = []  # font, muted, x, y, text
+        # A forum's activated mark before its subtitle: (x, y, width, height), text, text x, text y
+        self.badge: tuple[tuple[int, int, int, int], QStaticText, float, float] | None = None
+        pad = ResultDelegate.PAD
+        base, bold, number = fonts.metrics
+        line = fonts.line
+        right_width = 0
+        if hit.best_channel is not None:
+            value = hit.best_channel.value
+            right_width = min(number.horizontalAdvance(value) + pad, width // 2)
+            self._add(fonts, _Fonts.NUMBER, False, width - right_width, 0, right_width,
+                      number.elidedText(value, Qt.TextElideMode.ElideLeft, right_width), right=True)
+            self._add(fonts, _Fonts.BASE, True, width - right_width, line, right_width,
+                      base.elidedText(channel_kind_label(hit.best_channel.kind), Qt.TextElideMode.ElideRight, right_width),
+                      right=True)
+        text_width = max(width - right_width - pad, 0)
+        kind = f"{kind_word(hit.collection)} · "
+        kind_width = base.horizontalAdvance(kind)
+        self._add(fonts, _Fonts.BASE, True, 0, 0, kind_width, kind)
+        title_width = max(text_width - kind_width, 0)
+        self._add(fonts, _Fonts.BOLD, False, kind_width, 0, title_width,
+                  bold.elidedText(hit.title, Qt.TextElideMode.ElideRight, title_width))
+        left = 0
+        if activated:
+            badge_width = min(bold.horizontalAdvance(activated) + 10, text_width)
+            static = self._static(activated, fonts.fonts[_Fonts.BOLD])
+            size = static.size()
+            self.badge = ((0, line, badge_width, line), static, (badge_width - size.width()) / 2,
+                          line + (line - size.height()) / 2)
+            left = badge_width - 1 + pad  # as QRect.right() + PAD
+        rest = max(text_width - left, 0)
+        self._add(fonts, _Fonts.BASE, True, left, line, rest,
+                  base.elidedText(hit.subtitle or "", Qt.TextElideMode.ElideRight, rest))
+
+    @staticmethod
+    def _static(text: str, font: QFont) -> QStaticText:
+        static = QStaticText(text)
+        static.setTextFormat(Qt.TextFormat.PlainText)
+        static.prepare(QTransform(), font)
+        return static
+
+    def _add(self, fonts: _Fonts, font: int, muted: bool, x: int, y: int, width: int, text: str,
+             *, right: bool = False) -> None:
+        if not text:
+            return
+        static = self._static(text, fonts.fonts[font])
+        size = static.size()
+        if right:  # flush right in its box, as AlignRight
+            x += width - size.width()
+        # centred on the line, as AlignVCenter
+        self.parts.append((font, muted, x, y + (fonts.line - size.height()) / 2, static))
+
+
 class ResultDelegate(QStyledItemDelegate):
     """Title (bold) and kind; organisation or context below; the best channel to the right."""
 
     PAD = 6
+    ROWS_KEPT = 256  # laid-out rows remembered (a screenful is about 15)
+    HIGHLIGHTED = QStyle.StateFlag.State_Selected | QStyle.StateFlag.State_MouseOver
+
+    def __init__(self, parent=None) -> None:
+        super().__init__(parent)
+        self._fonts: _Fonts | None = None
+        self._rows: OrderedDict[tuple, _RowText] = OrderedDict()
+
+    def fonts(self, font: QFont) -> _Fonts:
+        if self._fonts is None or self._fonts.key != font.key():
+            self._fonts = _Fonts(font)
+            self._rows.clear()
+        return self._fonts
+
+    def row_text(self, hit, width: int, fonts: _Fonts, activated: str = "") -> _RowText:
+        key = (hit, width, activated)
+        row = self._rows.get(key)
+        if row is None:
+            row = self._rows[key] = _RowText(hit, width, fonts, activated)
+            if len(self._rows) > self.ROWS_KEPT:
+                self._rows.popitem(last=False)
+        else:
+            self._rows.move_to_end(key)
+        return row
 
     def sizeHint(self, option: QStyleOptionViewItem, index: QModelIndex) -> QSize:  # noqa: N802
-        metrics = QFontMetrics(option.font)
-        return QSize(300, 2 * metrics.height() + 2 * self.PAD)
+        return QSize(300, 2 * self.fonts(option.font).line + 2 * self.PAD)
 
     def paint(self, painter: QPainter, option: QStyleOptionViewItem, index: QModelIndex) -> None:
         hit = index.data(HIT_ROLE)
         if hit is None:
             return super().paint(painter, option, index)
-        text, muted = theme.paint_row_background(painter, option)
+        if option.state & self.HIGHLIGHTED:
+            text, muted = theme.paint_row_background(painter, option)
+        else:  # the style draws nothing under a plain row: only its colours are needed
+            text = option.palette.color(QPalette.ColorRole.Text)
+            muted = theme.current(QApplication.instance()).qcolor("muted")
         rect = option.rect.adjusted(self.PAD + 2, self.PAD, -self.PAD - 2, -self.PAD)
-        base = QFont(option.font)
-        bold = QFont(base)
-        bold.setWeight(QFont.Weight.DemiBold)
-        number = theme.number_font(base, 1.1)
-        metrics = QFontMetrics(base)
-        line = metrics.height()
+        fonts = self.fonts(option.font)
+        left, top = rect.left(), rect.top()
         painter.save()
-        right_width = 0
-        if hit.best_channel is not None:
-            value = hit.best_channel.value
-            number_metrics = QFontMetrics(number)
-            right_width = min(number_metrics.horizontalAdvance(value) + self.PAD, rect.width() // 2)
-            painter.setFont(number)
-            painter.setPen(text)
-            painter.drawText(QRect(rect.right() - right_width, rect.top(), right_width, line),
-                             Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter,
-                             number_metrics.elidedText(value, Qt.TextElideMode.ElideLeft, right_width))
-            painter.setFont(base)
-            painter.setPen(muted)
-            painter.drawText(QRect(rect.right() - right_width, rect.top() + line, right_width, line),
-                             Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter,
-                             metrics.elidedText(channel_kind_label(hit.best_channel.kind), Qt.TextElideMode.ElideRight, right_width))
-        width = rect.width() - right_width - self.PAD
-        kind = f"{kind_word(hit.collection)} · "
-        painter.setFont(base)
-        painter.setPen(muted)
-        kind_width = metrics.horizontalAdvance(kind)
-        painter.drawText(QRect(rect.left(), rect.top(), kind_width, line), Qt.AlignmentFlag.AlignVCenter, kind)
-        painter.setFont(bold)
-        painter.setPen(text)
-        title_width = max(width - kind_width, 0)
-        painter.drawText(QRect(rect.left() + kind_width, rect.top(), title_width, line), Qt.AlignmentFlag.AlignVCenter,
-                         QFontMetrics(bold).elidedText(hit.title, Qt.TextElideMode.ElideRight, title_width))
-        painter.setFont(base)
-        left = rect.left()
         activation = index.data(ACTIVATION_ROLE)
-        if activation is not None:  # the forum's activated mark, in words and colour
-            bold_metrics = QFontMetrics(bold)
-            words = activated_words(activation)
-            badge = QRect(left, rect.top() + line, min(bold_metrics.horizontalAdvance(words) + 10, max(width, 0)), line)
+        row = self.row_text(hit, rect.width(), fonts, activated_words(activation) if activation is not None else "")
+        for font, is_muted, x, y, static in row.parts:
+            painter.setFont(fonts.fonts[font])
+            painter.setPen(muted if is_muted else text)
+            painter.drawStaticText(QPointF(left + x, top + y), static)
+        if row.badge is not None:  # the forum's activated mark, in words and colour
+            (x, y, width, height), static, text_x, text_y = row.badge
             background, colour = badge_colours(activation)
-            painter.fillRect(badge, background)
-            painter.setFont(bold)
+            painter.fillRect(QRect(left + x, top + y, width, height), background)
+            painter.setFont(fonts.fonts[_Fonts.BOLD])
             painter.setPen(colour)
-            painter.drawText(badge, Qt.AlignmentFlag.AlignCenter, words)
-            painter.setFont(base)
-            left = badge.right() + self.PAD
-        painter.setPen(muted)
-        rest = max(rect.left() + width - left, 0)
-        painter.drawText(QRect(left, rect.top() + line, rest, line), Qt.AlignmentFlag.AlignVCenter,
-                         metrics.elidedText(hit.subtitle or "", Qt.TextElideMode.ElideRight, rest))
+            painter.drawStaticText(QPointF(left + text_x, top + text_y), static)
         painter.restore()
 
 
