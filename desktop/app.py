@@ -94,7 +94,10 @@ class AppSession:
 
         store = opened.store
         try:
-            engine = E.SyncEngine(store)
+            # The window's engine pulls pages of 2,000 also from scratch: decoding a page holds
+            # the interpreter, and a 5,000-record page (the command line's first download)
+            # stood the event loop still ~15 ms longer under load (tests/ui/test_window_sync.py).
+            engine = E.SyncEngine(store, pull_limit=E.PULL_LIMIT_CATCHING_UP)
             enrolled = bool(store.get_meta(E.META_DEVICE_ID))
             organisation = store.get_meta(E.META_ORGANISATION_NAME) if enrolled else None
             demo = bool(store.get_meta("demo"))

@@ -111,7 +111,8 @@ DIRECTORY_INTERVAL_MS = 24 * 3600 * 1000  # the device directory is fetched agai
 # Records a pulled page asks for, unless the engine is given a pull_limit: a download from
 # scratch asks for the protocol's most (fewer round trips and transactions: each commit rewrites
 # the pages of the tables' random-UUID indexes), catching up asks for fewer (each page holds the
-# store's lock while it is applied, and the window waits for it).
+# store's lock while it is applied, and the window waits for it). The window's engine asks for
+# the smaller pages always (desktop/app.py).
 PULL_LIMIT_FROM_SCRATCH = PULL_LIMIT_MAX
 PULL_LIMIT_CATCHING_UP = 2000
 
