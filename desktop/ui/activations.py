@@ -29,7 +29,6 @@ from PySide6.QtWidgets import (
     QHeaderView,
     QLabel,
     QPushButton,
-    QSplitter,
     QTableView,
     QTabWidget,
     QTextBrowser,
@@ -71,6 +70,7 @@ from desktop.ui.detail import ChannelsView, WrappedTextDelegate, copy_channel
 from desktop.ui.editing import EditContext, Target
 from desktop.ui.messages import bridge
 from desktop.ui.ops import CollectionOp, LatestOnly
+from desktop.ui.widgets import fill, panes
 
 DONE_ROLE = Qt.ItemDataRole.UserRole + 2
 TICK_MS = 1000
@@ -377,12 +377,7 @@ class ActivationPage(QWidget):
         self.entry_view.setFocusPolicy(Qt.FocusPolicy.ClickFocus)
         hint = QLabel(tr("Ctrl+N new entry · Ctrl+E a correction of the chosen entry · Ctrl+Shift+L situation report"), tab)
         hint.setWordWrap(True)
-        splitter = QSplitter(Qt.Orientation.Vertical, tab)
-        splitter.addWidget(self.journal_table)
-        splitter.addWidget(self.entry_view)
-        splitter.setStretchFactor(0, 3)
-        splitter.setStretchFactor(1, 1)
-        splitter.setChildrenCollapsible(False)
+        splitter = panes(tab, self.journal_table, self.entry_view, stretch=(3, 1), orientation=Qt.Orientation.Vertical)
         layout = QVBoxLayout(tab)
         layout.setContentsMargins(4, 6, 4, 4)
         layout.addWidget(self.chain)
@@ -970,16 +965,7 @@ class ActivationsView(QWidget):
         self.list.setHeaderHidden(True)
         self.page = ActivationPage(store, self)
         self.page.contextChanged.connect(self.contextChanged)
-        splitter = QSplitter(Qt.Orientation.Horizontal, self)
-        splitter.addWidget(self.list)
-        splitter.addWidget(self.page)
-        splitter.setStretchFactor(0, 1)
-        splitter.setStretchFactor(1, 3)
-        splitter.setSizes([280, 950])
-        splitter.setChildrenCollapsible(False)
-        layout = QVBoxLayout(self)
-        layout.setContentsMargins(0, 0, 0, 0)
-        layout.addWidget(splitter)
+        fill(self, panes(self, self.list, self.page, stretch=(1, 3), sizes=[280, 950]))
         self.list.selectionModel().currentRowChanged.connect(self._chosen)
         self.list.activated.connect(lambda _index: self.page.focus_content())
         self._loader = LatestOnly(self)

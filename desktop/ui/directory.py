@@ -23,7 +23,6 @@ from PySide6.QtWidgets import (
     QHeaderView,
     QLabel,
     QListView,
-    QSplitter,
     QTableView,
     QVBoxLayout,
     QWidget,
@@ -34,6 +33,7 @@ from desktop import views
 from desktop.ui import theme
 from desktop.ui.detail import RESILIENT_SYMBOL, WARNING_SYMBOL, DetailView, resilient_word
 from desktop.ui.ops import LatestOnly, QueryOp
+from desktop.ui.widgets import fill, panes
 from sync.records import ORGANISATION_KINDS
 
 PAGE = 200  # function lines fetched per request
@@ -284,18 +284,7 @@ class DirectoryView(QWidget):
         left_layout.addLayout(filter_row)
         left_layout.addWidget(self.organisations)
         self.detail = DetailView(store, self)
-        splitter = QSplitter(Qt.Orientation.Horizontal, self)
-        splitter.addWidget(left)
-        splitter.addWidget(self.functions)
-        splitter.addWidget(self.detail)
-        splitter.setChildrenCollapsible(False)
-        splitter.setStretchFactor(0, 2)
-        splitter.setStretchFactor(1, 5)
-        splitter.setStretchFactor(2, 4)
-        splitter.setSizes([270, 560, 440])
-        layout = QVBoxLayout(self)
-        layout.setContentsMargins(0, 0, 0, 0)
-        layout.addWidget(splitter)
+        fill(self, panes(self, left, self.functions, self.detail, stretch=(2, 5, 4), sizes=[270, 560, 440]))
         self.organisations.selectionModel().currentRowChanged.connect(self._organisation_changed)
         self.functions.selectionModel().currentRowChanged.connect(self._function_changed)
         self.functions.activated.connect(self._function_activated)

@@ -19,7 +19,6 @@ from PySide6.QtWidgets import (
     QHBoxLayout,
     QHeaderView,
     QLabel,
-    QSplitter,
     QTreeView,
     QVBoxLayout,
     QWidget,
@@ -31,6 +30,7 @@ from desktop import views
 from desktop.ui.activation_watch import activated_words, badge_colours
 from desktop.ui.detail import DetailView
 from desktop.ui.ops import LatestOnly
+from desktop.ui.widgets import fill, panes
 
 ID_ROLE = Qt.ItemDataRole.UserRole + 1
 KIND_ROLE = Qt.ItemDataRole.UserRole + 2
@@ -98,16 +98,7 @@ class _ListWithDetail(QWidget):
         self.left_layout = QVBoxLayout(self.left)
         self.left_layout.setContentsMargins(0, 0, 0, 0)
         self.left_layout.addWidget(self.tree)
-        splitter = QSplitter(Qt.Orientation.Horizontal, self)
-        splitter.addWidget(self.left)
-        splitter.addWidget(self.detail)
-        splitter.setStretchFactor(0, 1)
-        splitter.setStretchFactor(1, 2)
-        splitter.setSizes([380, 760])
-        splitter.setChildrenCollapsible(False)
-        layout = QVBoxLayout(self)
-        layout.setContentsMargins(0, 0, 0, 0)
-        layout.addWidget(splitter)
+        fill(self, panes(self, self.left, self.detail, stretch=(1, 2), sizes=[380, 760]))
         self.tree.selectionModel().currentRowChanged.connect(self._current_changed)
         self.tree.activated.connect(self._activated)
         self._loader = LatestOnly(self)

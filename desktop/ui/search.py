@@ -21,11 +21,9 @@ from PySide6.QtWidgets import (
     QApplication,
     QLineEdit,
     QListView,
-    QSplitter,
     QStyle,
     QStyledItemDelegate,
     QStyleOptionViewItem,
-    QVBoxLayout,
     QWidget,
 )
 
@@ -35,6 +33,7 @@ from desktop.ui import theme
 from desktop.ui.activation_watch import activated_words, badge_colours
 from desktop.ui.detail import DetailView
 from desktop.ui.ops import LatestOnly
+from desktop.ui.widgets import fill, panes
 from desktop.views import kind_word
 
 HIT_ROLE = Qt.ItemDataRole.UserRole + 1
@@ -333,15 +332,7 @@ class SearchView(QWidget):
         self.detail = DetailView(store, self)
         self._search = LatestOnly(self)
         self._queued: list[str] = []  # keys pressed before the newest search answered
-        splitter = QSplitter(Qt.Orientation.Horizontal, self)
-        splitter.addWidget(self.results)
-        splitter.addWidget(self.detail)
-        splitter.setStretchFactor(0, 2)
-        splitter.setStretchFactor(1, 3)
-        splitter.setChildrenCollapsible(False)
-        layout = QVBoxLayout(self)
-        layout.setContentsMargins(0, 0, 0, 0)
-        layout.addWidget(splitter)
+        fill(self, panes(self, self.results, self.detail, stretch=(2, 3)))
         field.textChanged.connect(self.search)
         field.stepped.connect(self.step)
         field.activated.connect(self.activate)

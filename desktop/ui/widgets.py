@@ -1,4 +1,4 @@
-"""Small widgets the unlock window and the wizard share: a passphrase typed twice with its strength, and a busy line.
+"""Small widgets the windows share: a passphrase typed twice with its strength, a busy line, error lines, panes side by side.
 
 Strength is told in words and a bar, never colour alone. The estimate is deliberately simple
 (length times the variety of characters, less for repeats): it nudges towards several words,
@@ -17,6 +17,8 @@ from PySide6.QtWidgets import (
     QLabel,
     QLineEdit,
     QProgressBar,
+    QSplitter,
+    QVBoxLayout,
     QWidget,
 )
 
@@ -174,3 +176,24 @@ def show_error(label: QLabel, text: str) -> None:
     label.setStyleSheet(f"color: {t.error};")
     label.setText(f"⚠ {text}" if text else "")
     label.setAccessibleDescription(text)
+
+
+def panes(parent: QWidget, *widgets: QWidget, stretch: tuple[int, ...], sizes: list[int] | None = None,
+          orientation: Qt.Orientation = Qt.Orientation.Horizontal) -> QSplitter:
+    """Widgets side by side (or stacked) in a splitter that never collapses one of them: a
+    list beside its detail, a table above the chosen row's text."""
+    splitter = QSplitter(orientation, parent)
+    for index, widget in enumerate(widgets):
+        splitter.addWidget(widget)
+        splitter.setStretchFactor(index, stretch[index])
+    if sizes:
+        splitter.setSizes(sizes)
+    splitter.setChildrenCollapsible(False)
+    return splitter
+
+
+def fill(view: QWidget, content: QWidget) -> None:
+    """Let ``content`` fill ``view`` edge to edge."""
+    layout = QVBoxLayout(view)
+    layout.setContentsMargins(0, 0, 0, 0)
+    layout.addWidget(content)
