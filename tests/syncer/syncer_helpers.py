@@ -4,7 +4,11 @@ from __future__ import annotations
 
 import datetime as dt
 import ipaddress
+import os
+import signal
 import socket
+import subprocess
+import sys
 import threading
 import time
 from dataclasses import dataclass
@@ -296,3 +300,27 @@ def server_record(sessions, collection: str, record_id: str) -> dict:
     with write_session(sessions) as session:
         row = session.get(Record, (collection, record_id))
         return {name: (state["value"], state["clock"]) for name, state in row.fields.items()}
+
+
+def sync_in_a_child_killed_after(device, *, pages: int, pull_limit: int, slow_pull_s: float) -> None:
+    """Close ``device``'s engine and store, run its sync in a child process (syncer_child.py)
+    pulling pages of ``pull_limit``, and SIGKILL the child once it has applied ``pages`` pages."""
+    device.engine.close()
+    device.store.close()
+    env = dict(os.environ, STORE_PATH=str(device.path), STORE_KEY=device.key.hex(), PULL_LIMIT=str(pull_limit),
+               SLOW_PULL_S=str(slow_pull_s), PYTHONDONTWRITEBYTECODE="1")
+    applied = 0
+    child_script = Path(__file__).resolve().parent / "syncer_child.py"
+    with subprocess.Popen([sys.executable, str(child_script)], env=env,
+                          stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True) as child:
+        try:
+            for line in child.stdout:
+                if line.startswith("page"):
+                    applied += 1
+                    if applied == pages:
+                        child.send_signal(signal.SIGKILL)
+                        break
+        finally:
+            child.wait(20)
+            errors = child.stderr.read()
+    assert child.returncode == -signal.SIGKILL, errors

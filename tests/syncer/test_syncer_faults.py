@@ -3,16 +3,12 @@
 from __future__ import annotations
 
 import os
-import signal
-import subprocess
-import sys
 import threading
 import time
-from pathlib import Path
 
 import pytest
 from sqlalchemy import func, select
-from syncer_helpers import make_tls_files, preload_records, snapshot
+from syncer_helpers import make_tls_files, preload_records, snapshot, sync_in_a_child_killed_after
 from syncer_proxy import Faults, FaultyProxy
 
 from desktop.store import Store
@@ -30,8 +26,6 @@ from desktop.syncer.errors import (
 )
 from sync.server import operations, storage
 from sync.server.models import ChangeLog, Record
-
-HERE = Path(__file__).parent
 
 
 def test_revoked_device_keeps_its_data_readable_and_says_so(server, device_factory, make_function):
@@ -210,24 +204,7 @@ def test_killed_mid_pull_loses_and_repeats_nothing(server, device_factory):
     device = device_factory(server, "sos", initial_sync=True)
     total = preload_records(server.sessions, server.org_ids["sos"], server.org_ids["sos"], 1500)
     path, key = device.path, device.key
-    device.engine.close()
-    device.store.close()
-    env = dict(os.environ, STORE_PATH=str(path), STORE_KEY=key.hex(), PULL_LIMIT="200",
-               SLOW_PULL_S="0.15", PYTHONDONTWRITEBYTECODE="1")
-    pages = 0
-    with subprocess.Popen([sys.executable, str(HERE / "syncer_child.py")], env=env,
-                          stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True) as child:
-        try:
-            for line in child.stdout:
-                if line.startswith("page"):
-                    pages += 1
-                    if pages == 4:
-                        child.send_signal(signal.SIGKILL)
-                        break
-        finally:
-            child.wait(20)
-            errors = child.stderr.read()
-    assert child.returncode == -signal.SIGKILL, errors
+    sync_in_a_child_killed_after(device, pages=4, pull_limit=200, slow_pull_s=0.15)
 
     store = Store.open(path, key)
     try:

@@ -4,14 +4,9 @@ is complete after the sync and after a kill mid-download, and the space of a big
 from __future__ import annotations
 
 import gc
-import os
-import signal
-import subprocess
-import sys
-from pathlib import Path
 
 import pytest
-from syncer_helpers import preload_records
+from syncer_helpers import preload_records, sync_in_a_child_killed_after
 
 from desktop.store import Store
 from desktop.store import search_index as index_mod
@@ -20,8 +15,6 @@ from desktop.syncer import engine as E
 from desktop.syncer.client import SyncClient
 from desktop.syncer.engine import SyncEngine
 from desktop.syncer.errors import Offline
-
-HERE = Path(__file__).resolve().parent
 
 
 def indexed(store: Store) -> int:
@@ -104,24 +97,7 @@ def test_a_killed_download_from_scratch_opens_with_every_applied_record_searchab
     device = device_factory(server, "sos", initial_sync=False)
     preload_records(server.sessions, sos, sos, 2500)  # 5,000 records: five pages of 1,000
     path, key = device.path, device.key
-    device.engine.close()
-    device.store.close()
-    env = dict(os.environ, STORE_PATH=str(path), STORE_KEY=key.hex(), PULL_LIMIT="1000",
-               SLOW_PULL_S="0.05", PYTHONDONTWRITEBYTECODE="1")
-    pages = 0
-    with subprocess.Popen([sys.executable, str(HERE / "syncer_child.py")], env=env,
-                          stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True) as child:
-        try:
-            for line in child.stdout:
-                if line.startswith("page"):
-                    pages += 1
-                    if pages == 2:
-                        child.send_signal(signal.SIGKILL)
-                        break
-        finally:
-            child.wait(20)
-            errors = child.stderr.read()
-    assert child.returncode == -signal.SIGKILL, errors
+    sync_in_a_child_killed_after(device, pages=2, pull_limit=1000, slow_pull_s=0.05)
 
     with Store.open(path, key) as store:
         applied = searchable(store)
