@@ -277,6 +277,10 @@ def cmd_print(args: argparse.Namespace) -> int:
 # --- the parser --------------------------------------------------------------------------
 
 
+def _activation_argument(parser) -> None:
+    parser.add_argument("activation", metavar="ACTIVATION", help=tr("the activation's id (or its beginning) or its forum"))
+
+
 def add_commands(commands) -> None:
     """Add the activated mode's subcommands to samverka's parser."""
     activate = commands.add_parser("activate", help=tr("put a forum in activated mode"))
@@ -290,7 +294,7 @@ def add_commands(commands) -> None:
     commands.add_parser("activations", help=tr("list open and past activations")).set_defaults(func=cmd_activations)
 
     callout = commands.add_parser("callout", help=tr("the call list, or record one call-out status"))
-    callout.add_argument("activation", metavar="ACTIVATION", help=tr("the activation's id (or its beginning) or its forum"))
+    _activation_argument(callout)
     callout.add_argument("function", nargs="?", metavar=tr("FUNCTION"), help=tr("a function of the call list"))
     callout.add_argument("status", nargs="?", metavar=tr("STATUS"),
                          help=tr("1 no answer, 2 reached, 3 attending, 4 declined (or the word)"))
@@ -298,7 +302,7 @@ def add_commands(commands) -> None:
     callout.set_defaults(func=cmd_callout)
 
     log = commands.add_parser("log", help=tr("the activation's journal, or write an entry"))
-    log.add_argument("activation", metavar="ACTIVATION", help=tr("the activation's id (or its beginning) or its forum"))
+    _activation_argument(log)
     log.add_argument("text", nargs="*", metavar=tr("TEXT"), help=tr("the entry to write"))
     log.add_argument("--kind", default="information", metavar=tr("KIND"),
                      help=tr("information, decision, action, situation_report or other"))
@@ -307,16 +311,16 @@ def add_commands(commands) -> None:
     log.set_defaults(func=cmd_log)
 
     end = commands.add_parser("end", help=tr("end an activation (a closing journal entry is added)"))
-    end.add_argument("activation", metavar="ACTIVATION", help=tr("the activation's id (or its beginning) or its forum"))
+    _activation_argument(end)
     end.add_argument("--note", metavar=tr("TEXT"), help=tr("a closing note for the journal"))
     end.set_defaults(func=cmd_end)
 
     verify = commands.add_parser("verify-journal", help=tr("check the journal's hash chain"))
-    verify.add_argument("activation", metavar="ACTIVATION", help=tr("the activation's id (or its beginning) or its forum"))
+    _activation_argument(verify)
     verify.set_defaults(func=cmd_verify_journal)
 
     report = commands.add_parser("report-back", help=tr("who has reported back to their home organisation; record your own"))
-    report.add_argument("activation", metavar="ACTIVATION", help=tr("the activation's id (or its beginning) or its forum"))
+    _activation_argument(report)
     report.add_argument("--done", action="store_true", help=tr("record that your organisation has reported back"))
     report.add_argument("--meeting", metavar=tr("TIME"), help=tr("the meeting reported on (e.g. 14:30)"))
     report.add_argument("--note", metavar=tr("TEXT"), help=tr("to whom, what"))
@@ -324,7 +328,7 @@ def add_commands(commands) -> None:
     report.set_defaults(func=cmd_report_back)
 
     checklist = commands.add_parser("checklist", help=tr("the activation's routines as checklists; tick a step"))
-    checklist.add_argument("activation", metavar="ACTIVATION", help=tr("the activation's id (or its beginning) or its forum"))
+    _activation_argument(checklist)
     checklist.add_argument("step", nargs="?", metavar=tr("STEP"), help=tr("the step to tick, e.g. 1.3"))
     checklist.add_argument("--undo", action="store_true", help=tr("untick the step instead"))
     checklist.add_argument("--note", metavar=tr("TEXT"), help=tr("a note on the step"))
